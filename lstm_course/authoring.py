@@ -1,0 +1,185 @@
+"""Tools for the people who write the course: re-execute notebooks, write their twins and learner copies.
+
+    python -m lstm_course.authoring execute [NOTEBOOK ...]   # all of notebooks/ by default
+    python -m lstm_course.authoring exercises [--check]
+
+``execute`` runs each notebook top to bottom in a fresh kernel, stores the outputs, rewrites
+its ``py:percent`` twin and the learner copies. If the twin was edited more recently than the
+notebook (and differs from it), the twin is the source. ``exercises --check`` only reports
+learner copies that are out of date, and exits 1 if there are any.
+
+Exercise solutions sit between nbgrader's markers; a learner copy replaces them, as nbgrader
+does, with ``raise NotImplementedError()``, so that an untouched exercise function raises and
+its check says "not attempted yet". (nbgrader itself would bring SQLAlchemy, alembic and more
+for this one step, so this module does it in a few lines; nbgrader reads the same markers.)
+"""
+
+import argparse
+import copy
+import sys
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+BEGIN_SOLUTION = "### BEGIN SOLUTION"
+END_SOLUTION = "### END SOLUTION"
+STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+TWIN_FORMAT = "py:percent"
+PAIRED_FORMATS = "ipynb,py:percent"
+EXERCISES_DIR = "exercises"
+LEARNER_NOTE = (
+    "> **Learner copy.** The exercises' solutions are replaced by `raise NotImplementedError()`. "
+    "Write your answer in their place, run the cell, then run the check below it."
+)
+
+
+def course_notebooks(notebooks_dir):
+    """The course notebooks, in order (learner copies and checkpoints left out)."""
+    return sorted(Path(notebooks_dir).glob("[0-9][0-9]_*.ipynb"))
+
+
+def twin_path(notebook_path):
+    return Path(notebook_path).with_suffix(".py")
+
+
+def twin_text(nb):
+    """The py:percent text of a notebook, as its twin file should hold it."""
+    return jupytext.writes(nb, fmt=TWIN_FORMAT)
+
+
+def _number_cells(nb):
+    """Give cells ids from their position, so re-executing leaves them unchanged."""
+    for index, cell in enumerate(nb.cells):
+        cell.id = f"cell-{index:03d}"
+
+
+def read_source(notebook_path):
+    """The notebook to execute: from the .ipynb, or from its twin if that was edited last."""
+    notebook_path = Path(notebook_path)
+    twin = twin_path(notebook_path)
+    if not notebook_path.exists():
+        return jupytext.read(twin, fmt=TWIN_FORMAT)
+    nb = nbformat.read(notebook_path, as_version=4)
+    if (
+        twin.exists()
+        and twin.read_text(encoding="utf-8") != twin_text(nb)
+        and twin.stat().st_mtime > notebook_path.stat().st_mtime
+    ):
+        print(f"{twin.name} is newer than {notebook_path.name}: using it as the source")
+        nb = jupytext.read(twin, fmt=TWIN_FORMAT)
+    return nb
+
+
+def execute_notebook(notebook_path, timeout=900):
+    """Run a notebook in a fresh kernel and write it, with its outputs, and its twin."""
+    from nbclient import NotebookClient
+
+    notebook_path = Path(notebook_path)
+    nb = read_source(notebook_path)
+    nb.metadata.setdefault("jupytext", {})["formats"] = PAIRED_FORMATS
+    nb.metadata.jupytext.pop("text_representation", None)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    _number_cells(nb)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        record_timing=False,
+        resources={"metadata": {"path": str(notebook_path.parent)}},
+    )
+    client.execute()
+    nbformat.write(nb, notebook_path)
+    twin_path(notebook_path).write_text(twin_text(nb), encoding="utf-8")
+    return nb
+
+
+def strip_solutions(source):
+    """Replace every solution block in a cell's source by nbgrader's stub, at the block's indent."""
+    lines, inside = [], False
+    for number, line in enumerate(source.splitlines(), start=1):
+        marker = line.strip()
+        if marker == BEGIN_SOLUTION:
+            if inside:
+                raise ValueError(f"line {number}: {BEGIN_SOLUTION} inside another solution block")
+            inside = True
+            indent = line[: len(line) - len(line.lstrip())]
+            lines.extend(indent + stub for stub in STUB)
+        elif marker == END_SOLUTION:
+            if not inside:
+                raise ValueError(f"line {number}: {END_SOLUTION} without {BEGIN_SOLUTION}")
+            inside = False
+        elif not inside:
+            lines.append(line)
+    if inside:
+        raise ValueError(f"a {BEGIN_SOLUTION} block is never closed by {END_SOLUTION}")
+    return "\n".join(lines)
+
+
+def learner_copy(nb):
+    """The notebook a learner starts from: solutions stubbed, outputs cleared, no twin."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.source = strip_solutions(cell.source)
+            cell.outputs = []
+            cell.execution_count = None
+    nb.cells.insert(1, nbformat.v4.new_markdown_cell(LEARNER_NOTE, id="learner-note"))
+    nb.metadata["jupytext"] = {"formats": "ipynb"}  # a learner's saves make no .py twin
+    return nb
+
+
+def learner_copy_path(notebook_path):
+    notebook_path = Path(notebook_path)
+    return notebook_path.parent / EXERCISES_DIR / notebook_path.name
+
+
+def stale_learner_copies(notebooks_dir):
+    """Learner copies that are missing or differ from what their notebook gives now."""
+    stale = []
+    for path in course_notebooks(notebooks_dir):
+        target = learner_copy_path(path)
+        expected = nbformat.writes(learner_copy(nbformat.read(path, as_version=4)))
+        if not target.exists() or target.read_text(encoding="utf-8") != expected:
+            stale.append(target)
+    return stale
+
+
+def write_learner_copies(notebooks_dir):
+    written = []
+    for path in course_notebooks(notebooks_dir):
+        target = learner_copy_path(path)
+        target.parent.mkdir(exist_ok=True)
+        nbformat.write(learner_copy(nbformat.read(path, as_version=4)), target)
+        written.append(target)
+    return written
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m lstm_course.authoring", description=__doc__.split("\n")[0])
+    parser.add_argument("--notebooks-dir", default="notebooks", type=Path)
+    commands = parser.add_subparsers(dest="command", required=True)
+    execute = commands.add_parser("execute", help="re-execute notebooks, rewrite twins and learner copies")
+    execute.add_argument("notebooks", nargs="*", type=Path, help="default: every course notebook")
+    exercises = commands.add_parser("exercises", help="write the learner copies")
+    exercises.add_argument("--check", action="store_true", help="only report stale copies")
+    args = parser.parse_args(argv)
+
+    if not args.notebooks_dir.is_dir():
+        parser.error(f"no folder {args.notebooks_dir}: run this from the repository's root")
+    if args.command == "execute":
+        for path in args.notebooks or course_notebooks(args.notebooks_dir):
+            print(f"executing {path}")
+            execute_notebook(path)
+    if args.command == "exercises" and args.check:
+        stale = stale_learner_copies(args.notebooks_dir)
+        for path in stale:
+            print(f"out of date: {path}")
+        return 1 if stale else 0
+    for path in write_learner_copies(args.notebooks_dir):
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+import nbformat
+import pytest
+
+from lstm_course.authoring import LEARNER_NOTE, learner_copy, strip_solutions
+
+
+def test_solution_block_becomes_the_stub_at_its_indent():
+    source = "def f(x):\n    ### BEGIN SOLUTION\n    y = x + 1\n    return y\n    ### END SOLUTION\n\nprint(f)"
+    assert strip_solutions(source) == "def f(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()\n\nprint(f)"
+
+
+def test_source_without_markers_is_unchanged():
+    assert strip_solutions("a = 1\nb = 2") == "a = 1\nb = 2"
+
+
+@pytest.mark.parametrize(
+    "source, message",
+    [
+        ("### BEGIN SOLUTION\nx = 1", "never closed"),
+        ("x = 1\n### END SOLUTION", "line 2: ### END SOLUTION without ### BEGIN SOLUTION"),
+        ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "line 2: ### BEGIN SOLUTION inside"),
+    ],
+)
+def test_broken_markers_are_reported_with_their_line(source, message):
+    with pytest.raises(ValueError, match=message):
+        strip_solutions(source)
+
+
+def test_learner_copy_clears_outputs_and_keeps_the_original():
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", execution_count=3)
+    code.outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nb.cells = [nbformat.v4.new_markdown_cell("# Title"), code]
+    copy = learner_copy(nb)
+    assert [c.source for c in copy.cells][:2] == ["# Title", LEARNER_NOTE]
+    assert copy.cells[2].outputs == [] and copy.cells[2].execution_count is None
+    assert "raise NotImplementedError()" in copy.cells[2].source
+    assert copy.metadata["jupytext"] == {"formats": "ipynb"}
+    assert nb.cells[1].outputs and "return 1" in nb.cells[1].source  # the course notebook is untouched

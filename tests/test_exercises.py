@@ -1,0 +1,39 @@
+"""Every exercise in every notebook: learner copies are current and run, solutions pass."""
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from lstm_course.authoring import BEGIN_SOLUTION, learner_copy_path, stale_learner_copies
+from tests.notebooks import COURSE_NOTEBOOKS, NOTEBOOKS_DIR
+
+
+def _check_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code" and "check_" in c.source and "import" not in c.source]
+
+
+def _text(cell):
+    return "".join(o.get("text", "") + o.get("data", {}).get("text/plain", "") for o in cell.outputs)
+
+
+def test_learner_copies_are_current():
+    stale = stale_learner_copies(NOTEBOOKS_DIR)
+    assert not stale, f"stale learner copies {[p.name for p in stale]}: run python -m lstm_course.authoring exercises"
+
+
+@pytest.mark.parametrize("notebook", COURSE_NOTEBOOKS, ids=lambda p: p.name)
+def test_every_notebook_has_a_checked_exercise_whose_solution_passes(notebook):
+    nb = nbformat.read(notebook, as_version=4)
+    assert any(BEGIN_SOLUTION in c.source for c in nb.cells), f"{notebook.name} has no exercise"
+    checks = _check_cells(nb)
+    assert checks, f"{notebook.name} has no check cell"
+    for cell in checks:
+        assert "✅" in _text(cell), f"{notebook.name}: the stored check output is not a pass:\n{cell.source}\n{_text(cell)}"
+
+
+@pytest.mark.parametrize("notebook", COURSE_NOTEBOOKS, ids=lambda p: p.name)
+def test_learner_copy_runs_and_every_check_says_not_attempted(notebook):
+    copy = nbformat.read(learner_copy_path(notebook), as_version=4)
+    NotebookClient(copy, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(learner_copy_path(notebook).parent)}}).execute()
+    for cell in _check_cells(copy):
+        assert "not attempted yet" in _text(cell), f"{notebook.name}, learner copy:\n{cell.source}\n{_text(cell)}"
