@@ -15,6 +15,7 @@ for this one step, so this module does it in a few lines; nbgrader reads the sam
 """
 
 import argparse
+import contextlib
 import copy
 import sys
 from pathlib import Path
@@ -25,6 +26,8 @@ import nbformat
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
+RAISES_MARKER = "# NBVAL_RAISES_EXCEPTION"
+RAISES_TAG = "raises-exception"
 TWIN_FORMAT = "py:percent"
 PAIRED_FORMATS = "ipynb,py:percent"
 EXERCISES_DIR = "exercises"
@@ -71,6 +74,25 @@ def read_source(notebook_path):
     return nb
 
 
+@contextlib.contextmanager
+def _errors_allowed_where_nbval_expects_them(nb):
+    """Tag cells marked ``# NBVAL_RAISES_EXCEPTION`` so nbclient lets them raise; untag after.
+
+    The stored notebook keeps only the comment: nbval warns when a cell has both.
+    """
+    tagged = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(RAISES_MARKER)
+              and RAISES_TAG not in c.metadata.get("tags", [])]
+    for cell in tagged:
+        cell.metadata.setdefault("tags", []).append(RAISES_TAG)
+    try:
+        yield
+    finally:
+        for cell in tagged:
+            cell.metadata.tags.remove(RAISES_TAG)
+            if not cell.metadata.tags:
+                del cell.metadata["tags"]
+
+
 def execute_notebook(notebook_path, timeout=900):
     """Run a notebook in a fresh kernel and write it, with its outputs, and its twin."""
     from nbclient import NotebookClient
@@ -88,7 +110,8 @@ def execute_notebook(notebook_path, timeout=900):
         record_timing=False,
         resources={"metadata": {"path": str(notebook_path.parent)}},
     )
-    client.execute()
+    with _errors_allowed_where_nbval_expects_them(nb):
+        client.execute()
     nbformat.write(nb, notebook_path)
     twin_path(notebook_path).write_text(twin_text(nb), encoding="utf-8")
     return nb
@@ -134,13 +157,17 @@ def learner_copy_path(notebook_path):
     return notebook_path.parent / EXERCISES_DIR / notebook_path.name
 
 
+def learner_copy_text(notebook_path):
+    """The file content of a notebook's learner copy, as it should be now."""
+    return nbformat.writes(learner_copy(nbformat.read(notebook_path, as_version=4))) + "\n"
+
+
 def stale_learner_copies(notebooks_dir):
     """Learner copies that are missing or differ from what their notebook gives now."""
     stale = []
     for path in course_notebooks(notebooks_dir):
         target = learner_copy_path(path)
-        expected = nbformat.writes(learner_copy(nbformat.read(path, as_version=4)))
-        if not target.exists() or target.read_text(encoding="utf-8") != expected:
+        if not target.exists() or target.read_text(encoding="utf-8") != learner_copy_text(path):
             stale.append(target)
     return stale
 
@@ -150,7 +177,7 @@ def write_learner_copies(notebooks_dir):
     for path in course_notebooks(notebooks_dir):
         target = learner_copy_path(path)
         target.parent.mkdir(exist_ok=True)
-        nbformat.write(learner_copy(nbformat.read(path, as_version=4)), target)
+        target.write_text(learner_copy_text(path), encoding="utf-8")
         written.append(target)
     return written
 

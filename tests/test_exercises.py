@@ -8,8 +8,14 @@ from lstm_course.authoring import BEGIN_SOLUTION, learner_copy_path, stale_learn
 from tests.notebooks import COURSE_NOTEBOOKS, NOTEBOOKS_DIR
 
 
-def _check_cells(nb):
-    return [c for c in nb.cells if c.cell_type == "code" and "check_" in c.source and "import" not in c.source]
+def _check_cells(nb, course_nb=None):
+    """The cells right after an exercise's solution cell: where the exercise is checked.
+
+    Learner copies keep the course notebook's cell ids, so the course notebook can name them.
+    """
+    course = (course_nb or nb).cells
+    ids = {after.id for cell, after in zip(course, course[1:]) if cell.cell_type == "code" and BEGIN_SOLUTION in cell.source}
+    return [c for c in nb.cells if c.id in ids]
 
 
 def _text(cell):
@@ -35,5 +41,7 @@ def test_every_notebook_has_a_checked_exercise_whose_solution_passes(notebook):
 def test_learner_copy_runs_and_every_check_says_not_attempted(notebook):
     copy = nbformat.read(learner_copy_path(notebook), as_version=4)
     NotebookClient(copy, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(learner_copy_path(notebook).parent)}}).execute()
-    for cell in _check_cells(copy):
+    checks = _check_cells(copy, nbformat.read(notebook, as_version=4))
+    assert checks, f"{notebook.name}: no check cell found in the learner copy"
+    for cell in checks:
         assert "not attempted yet" in _text(cell), f"{notebook.name}, learner copy:\n{cell.source}\n{_text(cell)}"

@@ -1,0 +1,16 @@
+"""Checks for the course's exercises: each returns a CheckResult that says what is wrong.
+
+Every check takes the learner's function, calls it, and answers "passed", "not attempted yet"
+(the function still raises NotImplementedError) or what is wrong: which gate, time step or
+shape, expected versus got, and a hint.
+"""
+
+from lstm_course.checks._core import CheckResult
+from lstm_course.checks.forward import check_input_projections, check_lstm_forward_reverse
+from lstm_course.checks.hand_counter import check_count_to_seven
+from lstm_course.checks.gate_equations import check_lstm_num_parameters, check_lstm_step, check_to_pytorch_order
+from lstm_course.checks.start_here import check_cell_update, check_gate_mix
+from lstm_course.checks.shapes import check_backward_final_state, check_initial_states, check_last_layer_states
+from lstm_course.checks.backprop import check_cell_state_backward, check_output_gate_backward, check_w_hh_gradient
+
+__all__ = ["CheckResult", "check_input_projections", "check_lstm_forward_reverse", "check_count_to_seven", "check_lstm_step", "check_to_pytorch_order", "check_lstm_num_parameters", "check_cell_update", "check_gate_mix", "check_backward_final_state", "check_last_layer_states", "check_initial_states", "check_output_gate_backward", "check_cell_state_backward", "check_w_hh_gradient"]
