@@ -15,7 +15,6 @@ for this one step, so this module does it in a few lines; nbgrader reads the sam
 """
 
 import argparse
-import contextlib
 import copy
 import sys
 from pathlib import Path
@@ -26,8 +25,6 @@ import nbformat
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
-RAISES_MARKER = "# NBVAL_RAISES_EXCEPTION"
-RAISES_TAG = "raises-exception"
 TWIN_FORMAT = "py:percent"
 PAIRED_FORMATS = "ipynb,py:percent"
 EXERCISES_DIR = "exercises"
@@ -74,25 +71,6 @@ def read_source(notebook_path):
     return nb
 
 
-@contextlib.contextmanager
-def _errors_allowed_where_nbval_expects_them(nb):
-    """Tag cells marked ``# NBVAL_RAISES_EXCEPTION`` so nbclient lets them raise; untag after.
-
-    The stored notebook keeps only the comment: nbval warns when a cell has both.
-    """
-    tagged = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(RAISES_MARKER)
-              and RAISES_TAG not in c.metadata.get("tags", [])]
-    for cell in tagged:
-        cell.metadata.setdefault("tags", []).append(RAISES_TAG)
-    try:
-        yield
-    finally:
-        for cell in tagged:
-            cell.metadata.tags.remove(RAISES_TAG)
-            if not cell.metadata.tags:
-                del cell.metadata["tags"]
-
-
 def execute_notebook(notebook_path, timeout=900):
     """Run a notebook in a fresh kernel and write it, with its outputs, and its twin."""
     from nbclient import NotebookClient
@@ -110,8 +88,7 @@ def execute_notebook(notebook_path, timeout=900):
         record_timing=False,
         resources={"metadata": {"path": str(notebook_path.parent)}},
     )
-    with _errors_allowed_where_nbval_expects_them(nb):
-        client.execute()
+    client.execute()
     nbformat.write(nb, notebook_path)
     twin_path(notebook_path).write_text(twin_text(nb), encoding="utf-8")
     return nb

@@ -3,6 +3,7 @@
 Shapes follow ``nn.LSTM(batch_first=True)``: ``x`` is ``(batch, seq, input_size)``,
 ``h`` and ``c`` are ``(batch, hidden_size)``, ``w_ih`` is ``(4 * hidden_size, input_size)``,
 ``w_hh`` is ``(4 * hidden_size, hidden_size)``, ``b_ih`` and ``b_hh`` are ``(4 * hidden_size,)``.
+``lstm_cell_backward`` and ``lstm_backward`` are the backward pass, by hand (notebook 06).
 """
 
 from typing import NamedTuple
@@ -127,3 +128,83 @@ def lstm_forward(x, h_0, c_0, w_ih, w_hh, b_ih=None, b_hh=None, return_gates=Fal
         return result
     gates = {name: np.stack([getattr(s, name) for s in steps], axis=1) for name in GateValues._fields}
     return (*result, gates)
+
+
+# ----------------------------------------------------------------------------- backward
+#
+# The forward step, with z = x @ w_ih.T + h_prev @ w_hh.T + b_ih + b_hh split into z_i, z_f, z_g, z_o:
+#     i, f, g, o = sigmoid(z_i), sigmoid(z_f), tanh(z_g), sigmoid(z_o)
+#     c = f * c_prev + i * g
+#     h = o * tanh(c)
+# The backward runs these lines in reverse. `dh` is dL/dh (the same shape as h), and so on.
+
+
+def lstm_cell_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh):
+    """The gradients of one step, given what comes back from above.
+
+    ``dh``, ``dc``: dL/dh and dL/dc of this step's outputs, each ``(batch, hidden)``.
+    ``x`` ``(batch, input_size)``, ``h_prev``, ``c_prev`` ``(batch, hidden)``: this step's inputs.
+    ``step``: this step's ``GateValues`` (from ``gate_values``), the forward's cache.
+    Returns a dict: ``x``, ``h_prev``, ``c_prev`` (same shapes as those), ``w_ih``, ``w_hh``,
+    ``b_ih``, ``b_hh`` (this step's share of the weights' gradients) and ``z``, dL/dz
+    ``(batch, 4 * hidden)``, the gradient of the pre-activations in order i, f, g, o.
+    """
+    i, f, g, o, c, _ = step
+    tanh_c = np.tanh(c)
+    do = dh * tanh_c  # h = o * tanh(c)
+    dc = dc + dh * o * (1 - tanh_c**2)  # c reaches the loss directly and through h
+    di, df, dg = dc * g, dc * c_prev, dc * i  # c = f * c_prev + i * g
+    dz = np.concatenate(  # through each activation: sigmoid' = s(1 - s), tanh' = 1 - tanh^2
+        [di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)], axis=1
+    )  # (batch, 4 * hidden)
+    db = dz.sum(axis=0)  # (4 * hidden,): both biases enter z the same way
+    return {
+        "x": dz @ w_ih,  # (batch, input_size)
+        "h_prev": dz @ w_hh,  # (batch, hidden)
+        "c_prev": dc * f,  # (batch, hidden): the cell state's path back in time
+        "w_ih": dz.T @ x,  # (4 * hidden, input_size)
+        "w_hh": dz.T @ h_prev,  # (4 * hidden, hidden)
+        "b_ih": db,
+        "b_hh": db.copy(),
+        "z": dz,
+    }
+
+
+def lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh):
+    """Backpropagation through time over a whole sequence, in NumPy.
+
+    ``d_output`` ``(batch, seq, hidden)``: dL/d``output``; ``d_h_n``, ``d_c_n``: dL/d``h_n``,
+    dL/d``c_n``, shaped ``(1, batch, hidden)`` like ``h_n`` or ``(batch, hidden)``; ``None``
+    for any of the three means zero. ``x``, ``h_0``, ``c_0``, ``w_ih``, ``w_hh``: what the
+    forward was given; ``gates``: the dict ``lstm_forward(..., return_gates=True)`` returned.
+    Returns a dict of gradients shaped like their arrays: ``x``, ``h_0``, ``c_0``, ``w_ih``,
+    ``w_hh``, ``b_ih``, ``b_hh``; and ``z`` ``(batch, seq, 4 * hidden)``, dL/dz at every step.
+    """
+    x, h_0, c_0 = np.asarray(x), np.asarray(h_0), np.asarray(c_0)
+    w_ih, w_hh = np.asarray(w_ih), np.asarray(w_hh)
+    batch, seq, _ = x.shape
+    hidden = w_hh.shape[1]
+    dtype = np.result_type(x, h_0, c_0, w_ih, w_hh, 1.0)  # float64 unless all are float32
+
+    def zeros_or(grad, shape):
+        return np.zeros(shape, dtype) if grad is None else np.asarray(grad, dtype).reshape(shape)
+
+    d_output = zeros_or(d_output, (batch, seq, hidden))
+    dh = zeros_or(d_h_n, (batch, hidden))  # what flows back into h_t from later steps
+    dc = zeros_or(d_c_n, (batch, hidden))  # ... and into c_t
+    h_prev = np.concatenate([h_0[:, None], gates["h"][:, :-1]], axis=1)  # h_{t-1}: (batch, seq, hidden)
+    c_prev = np.concatenate([c_0[:, None], gates["c"][:, :-1]], axis=1)  # c_{t-1}: (batch, seq, hidden)
+
+    grads = {"x": np.zeros(x.shape, dtype), "z": np.zeros((batch, seq, 4 * hidden), dtype)}
+    grads.update({name: np.zeros(w.shape, dtype) for name, w in (("w_ih", w_ih), ("w_hh", w_hh))})
+    grads.update({name: np.zeros(4 * hidden, dtype) for name in ("b_ih", "b_hh")})
+    for t in reversed(range(seq)):
+        step = GateValues(*(gates[name][:, t] for name in GateValues._fields))
+        # h_t feeds both the output at step t and the next step
+        back = lstm_cell_backward(dh + d_output[:, t], dc, x[:, t], h_prev[:, t], c_prev[:, t], step, w_ih, w_hh)
+        grads["x"][:, t], grads["z"][:, t] = back["x"], back["z"]
+        for name in ("w_ih", "w_hh", "b_ih", "b_hh"):  # the same weights at every step: their gradients add up
+            grads[name] += back[name]
+        dh, dc = back["h_prev"], back["c_prev"]
+    grads["h_0"], grads["c_0"] = dh, dc
+    return grads

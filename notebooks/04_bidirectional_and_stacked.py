@@ -321,8 +321,7 @@ lstm = nn.LSTM(input_size, H, batch_first=True)  # num_layers=1
 h_0 = torch.zeros(2, batch, H)  # built for num_layers=2
 c_0 = torch.zeros(2, batch, H)
 
-# %%
-# NBVAL_RAISES_EXCEPTION
+# %% tags=["raises-exception"]
 lstm(x, (h_0, c_0))
 
 # %% [markdown]
@@ -338,8 +337,7 @@ output, (h_n, c_n) = lstm(x, (torch.zeros(h_shape), torch.zeros(c_shape)))
 # %% [markdown]
 # The course's `HandLSTM` (notebook 03) refuses the same states, and says which dims it wanted:
 
-# %%
-# NBVAL_RAISES_EXCEPTION
+# %% tags=["raises-exception"]
 hand = HandLSTM(input_size, H, batch_first=True)
 hand(x, (h_0, c_0))
 
@@ -348,8 +346,7 @@ hand(x, (h_0, c_0))
 #
 # `batch_first=True` does not apply to `h_0` and `c_0`: batch is always their *second* dim.
 
-# %%
-# NBVAL_RAISES_EXCEPTION
+# %% tags=["raises-exception"]
 lstm(x, (torch.zeros(batch, 1, H), torch.zeros(batch, 1, H)))
 
 # %% [markdown]
@@ -358,8 +355,7 @@ lstm(x, (torch.zeros(batch, 1, H), torch.zeros(batch, 1, H)))
 # One LSTM layer's state is `(batch, H)`, but `nn.LSTM` wants the layers dim too, even for one
 # layer: `h_0.unsqueeze(0)` makes `(1, batch, H)`.
 
-# %%
-# NBVAL_RAISES_EXCEPTION
+# %% tags=["raises-exception"]
 lstm(x, (torch.zeros(batch, H), torch.zeros(batch, H)))
 
 # %% [markdown]
@@ -367,8 +363,7 @@ lstm(x, (torch.zeros(batch, H), torch.zeros(batch, H)))
 #
 # With a projection, `h_0` is `proj_size` wide and `c_0` is `hidden_size` wide.
 
-# %%
-# NBVAL_RAISES_EXCEPTION
+# %% tags=["raises-exception"]
 projected(x, (torch.zeros(2, batch, 6), torch.zeros(2, batch, 6)))
 
 # %% [markdown]
@@ -376,8 +371,7 @@ projected(x, (torch.zeros(2, batch, 6), torch.zeros(2, batch, 6)))
 #
 # The last dim of the input must be the `input_size` the LSTM was built with: here 3, not 5.
 
-# %%
-# NBVAL_RAISES_EXCEPTION
+# %% tags=["raises-exception"]
 lstm(torch.zeros(batch, seq, 5))
 
 # %% [markdown]
@@ -406,15 +400,13 @@ print("sample 1's output changed:", not torch.allclose(changed_output[1], output
 # %% [markdown]
 # Two ways to catch it. Check the batch dim of `h_n`, which never moves:
 
-# %%
-# NBVAL_RAISES_EXCEPTION
+# %% tags=["raises-exception"]
 assert h_n.shape[1] == x.shape[0], f"h_n is for a batch of {h_n.shape[1]}, but x holds {x.shape[0]} samples: check batch_first"
 
 # %% [markdown]
 # Or pass `h_0` and `c_0` yourself, built for the batch you mean: PyTorch then checks the batch for you.
 
-# %%
-# NBVAL_RAISES_EXCEPTION
+# %% tags=["raises-exception"]
 h_0, c_0 = (torch.zeros(shape) for shape in shapes.state_shapes(seq_first, batch))
 seq_first(x, (h_0, c_0))
 

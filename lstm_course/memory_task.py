@@ -1,0 +1,180 @@
+"""Recall the first symbol after a long gap: the task that shows why the LSTM exists.
+
+Each sequence starts with one of ``NUM_SYMBOLS`` symbols; then come ``gap`` steps of noise
+(random distractor symbols); after the last step the model must say which symbol came first.
+Inputs are one-hot, ``(batch, 1 + gap, INPUT_SIZE)``; the target is the first symbol ``(batch,)``.
+Chance is ``1 / NUM_SYMBOLS``.
+
+Notebook 06 trains a plain ``nn.RNN`` and an ``nn.LSTM`` on it and measures how the gradient
+of the loss reaches back to each time step's input.
+"""
+
+import copy
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+
+NUM_SYMBOLS = 4  # the symbols to recall: one-hot positions 0..3
+NUM_NOISE = 4  # the distractors in the gap: one-hot positions 4..7
+INPUT_SIZE = NUM_SYMBOLS + NUM_NOISE
+GAP = 50  # the gap the models are tested on
+CHANCE = 1 / NUM_SYMBOLS
+LETTERS = "ABCD" + "wxyz"  # how a sequence is printed: the symbols to recall, then the noise
+
+
+def make_batch(batch_size, gap=GAP, generator=None):
+    """``x`` ``(batch, 1 + gap, INPUT_SIZE)`` one-hot, ``target`` ``(batch,)``: the first symbol."""
+    target = torch.randint(NUM_SYMBOLS, (batch_size,), generator=generator)
+    noise = NUM_SYMBOLS + torch.randint(NUM_NOISE, (batch_size, gap), generator=generator)
+    symbols = torch.cat([target[:, None], noise], dim=1)  # (batch, 1 + gap)
+    return nn.functional.one_hot(symbols, INPUT_SIZE).float(), target
+
+
+def format_sequence(x):
+    """One sequence ``(seq, INPUT_SIZE)`` as letters: ``"C x z w ..."``."""
+    return " ".join(LETTERS[k] for k in x.argmax(dim=-1).tolist())
+
+
+def test_batch(batch_size=512, gap=GAP, seed=1234):
+    """A fixed batch to measure on, drawn from its own generator so training does not change it."""
+    return make_batch(batch_size, gap, torch.Generator().manual_seed(seed))
+
+
+class RecallModel(nn.Module):
+    """A recurrent layer (``nn.RNN`` or ``nn.LSTM``) and a linear read-out of its last output."""
+
+    def __init__(self, kind="lstm", hidden_size=32):
+        super().__init__()
+        layers = {"rnn": nn.RNN, "lstm": nn.LSTM}
+        if kind not in layers:
+            raise ValueError(f"kind should be 'rnn' or 'lstm', got {kind!r}")
+        self.kind = kind
+        self.recurrent = layers[kind](INPUT_SIZE, hidden_size, batch_first=True)
+        self.readout = nn.Linear(hidden_size, NUM_SYMBOLS)
+
+    def forward(self, x):  # x: (batch, seq, INPUT_SIZE)
+        output, _ = self.recurrent(x)  # (batch, seq, hidden_size)
+        return self.readout(output[:, -1])  # (batch, NUM_SYMBOLS): scores after the last step
+
+
+def set_forget_bias(lstm, value=1.0):
+    """Make the forget gate's bias ``b_ih + b_hh`` equal ``value`` in every unit (rows H:2H, order i, f, g, o)."""
+    hidden = lstm.hidden_size
+    with torch.no_grad():
+        lstm.bias_ih_l0[hidden : 2 * hidden] = value
+        lstm.bias_hh_l0[hidden : 2 * hidden] = 0.0
+
+
+def make_model(kind, hidden_size=32, forget_bias=None, seed=0):
+    """A freshly initialised RecallModel; ``forget_bias`` (LSTM only) overrides PyTorch's random one."""
+    torch.manual_seed(seed)
+    model = RecallModel(kind, hidden_size)
+    if forget_bias is not None:
+        if kind != "lstm":
+            raise ValueError("only an LSTM has a forget gate")
+        set_forget_bias(model.recurrent, forget_bias)
+    return model
+
+
+def input_gradient_norms(model, x, target):
+    """``||dL/dx_t||`` for every time step t, as an array ``(seq,)``; L is the mean cross-entropy.
+
+    Measured on a float64 copy of the model: float32 would round the smallest norms to zero.
+    """
+    model = copy.deepcopy(model).double()
+    x = x.double().requires_grad_(True)
+    loss = nn.functional.cross_entropy(model(x), target)
+    (grad,) = torch.autograd.grad(loss, x)  # (batch, seq, INPUT_SIZE); the model's .grad untouched
+    return grad.norm(dim=(0, 2)).numpy()  # norm over batch and features, one per time step
+
+
+def accuracy(model, x, target):
+    """The fraction of sequences whose first symbol the model names."""
+    with torch.no_grad():
+        return (model(x).argmax(dim=1) == target).float().mean().item()
+
+
+def train(model, steps=400, max_gap=GAP, min_gap=1, batch_size=64, lr=1e-2, clip=1.0, seed=0, eval_every=25, stop_at=None):
+    """Adam on batches whose gap is drawn from min_gap..max_gap (one gap per batch), gradients clipped.
+
+    Short gaps give an early learning signal; the test is always at gap ``GAP``. Every
+    ``eval_every`` steps records the training loss and the accuracy on ``test_batch()``;
+    ``stop_at`` stops as soon as that accuracy reaches it. Returns the history, a dict of lists.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    x_test, target_test = test_batch()
+    history = {"step": [], "loss": [], "accuracy": []}
+    for step in range(1, steps + 1):
+        gap = int(torch.randint(min_gap, max_gap + 1, (1,), generator=generator))
+        x, target = make_batch(batch_size, gap, generator)
+        loss = nn.functional.cross_entropy(model(x), target)
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), clip)  # one bad batch must not throw the weights away
+        optimizer.step()
+        if step % eval_every == 0:
+            history["step"].append(step)
+            history["loss"].append(loss.item())
+            history["accuracy"].append(accuracy(model, x_test, target_test))
+            if stop_at is not None and history["accuracy"][-1] >= stop_at:
+                break
+    return history
+
+
+def steps_to_reach(history, bar):
+    """The first recorded step whose test accuracy is at least ``bar``, or None."""
+    return next((step for step, acc in zip(history["step"], history["accuracy"]) if acc >= bar), None)
+
+
+def accuracy_by_gap(model, gaps, batch_size=512, seed=99):
+    """The model's accuracy at each gap length, as an array ``(len(gaps),)``."""
+    return np.array([accuracy(model, *test_batch(batch_size, gap, seed)) for gap in gaps])
+
+
+# ----------------------------------------------------------------------------- plots
+
+
+def plot_gradient_norms(panels, title=None):
+    """One panel per entry of ``panels`` (title -> {label: norms (seq,)}), log scale, shared y-axis."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 3.8), sharey=True, squeeze=False)
+    for ax, (panel_title, curves) in zip(axes[0], panels.items()):
+        for label, norms in curves.items():
+            ax.semilogy(np.arange(len(norms)), norms, label=label, lw=2, **_style(label))
+        ax.set_title(panel_title)
+        ax.set_xlabel("time step t (0 = the symbol to recall)")
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(loc="lower right")
+    axes[0, 0].set_ylabel("‖dL/dx_t‖  (log scale)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_training(histories, title="Accuracy at gap 50 while training"):
+    """Test accuracy against training step, one line per model (label -> history)."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for label, history in histories.items():
+        ax.plot(history["step"], history["accuracy"], label=label, lw=2, **_style(label))
+    ax.axhline(CHANCE, color="grey", ls=":", lw=1, label=f"chance ({CHANCE:.0%})")
+    ax.set_ylim(0, 1.05)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("test accuracy")
+    ax.set_title(title)
+    ax.legend(loc="center right")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def _style(label):
+    """The same look for the same model in every plot: RNN red, LSTM blue, LSTM with forget bias 1 green dashed."""
+    label = label.lower()
+    if "rnn" in label:
+        return {"color": "tab:red"}
+    if "bias" in label:
+        return {"color": "tab:green", "ls": "--"}  # dashed: visible where it lies on the LSTM's line
+    return {"color": "tab:blue"}
