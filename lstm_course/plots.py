@@ -410,3 +410,30 @@ def plot_counter_comparison(inputs=counter.COUNTER_INPUTS):
         _fit_to_steps(ax, labels)
     fig.tight_layout()
     return fig
+
+
+def plot_time_ratios(results):
+    """Bars of time / nn.LSTM's time, one group per size, from ``benchmark.time_ratios``.
+
+    One panel per mode (forward, forward+backward); a dashed line marks 1 (as fast as nn.LSTM).
+    """
+    sizes = list(results)
+    modes = list(dict.fromkeys(m for r in results.values() for ratios in r["ratios"].values() for m in ratios))
+    names = list(dict.fromkeys(n for r in results.values() for n in r["ratios"]))
+    fig, axes = plt.subplots(1, len(modes), figsize=(5.5 * len(modes), 3.6), squeeze=False)
+    width = 0.8 / len(names)
+    for ax, mode in zip(axes[0], modes):
+        for k, name in enumerate(names):
+            values = [results[size]["ratios"].get(name, {}).get(mode, np.nan) for size in sizes]
+            positions = np.arange(len(sizes)) + (k - (len(names) - 1) / 2) * width
+            bars = ax.bar(positions, values, width, label=name)
+            ax.bar_label(bars, labels=["" if np.isnan(v) else f"{v:.1f}" for v in values], fontsize=7, padding=1)
+        ax.axhline(1, color=INK, linestyle="--", linewidth=1)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(sizes)), [f"{s}\n{results[s]['shape']}" for s in sizes], fontsize=8)
+        ax.set_ylabel("time / nn.LSTM's time")
+        ax.set_title(mode)
+    axes[0][-1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+    fig.suptitle("Lower is faster; 1 = as fast as nn.LSTM. Sizes: (batch, seq, input, hidden)", fontsize=9)
+    fig.tight_layout()
+    return fig

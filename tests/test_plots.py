@@ -244,3 +244,16 @@ def test_counter_comparison_keeps_the_zero_line_at_the_bottom_for_positive_outpu
     # a closed output gate leaks a tiny negative h; the axis should not dip below 0 for it
     fig = plots.plot_counter_comparison("+2 +5 ?0 ! -3 +1.5 ?0")
     assert fig.axes[1].get_ylim()[0] == 0
+
+
+def test_time_ratio_bars_show_every_measured_ratio():
+    results = {
+        "tutorial": {"shape": (32, 10, 8, 64), "ratios": {"tiled": {"forward": 3.0}, "numpy": {"forward": 1.5}}},
+        "medium": {"shape": (64, 100, 128, 256), "ratios": {"tiled": {"forward": 12.0}, "numpy": {"forward": 2.5}}},
+    }
+    fig = plots.plot_time_ratios(results)
+    ax = fig.axes[0]
+    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
+    assert heights == [1.5, 2.5, 3.0, 12.0]
+    assert ax.get_legend_handles_labels()[1] == ["tiled", "numpy"]
+    plt.close(fig)
