@@ -17,7 +17,7 @@ import lstm_course
 from lstm_course import check_environment
 from lstm_course.checks import check_cell_update, check_gate_mix
 
-lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch, so a re-run prints the same outputs
+lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thread; 4-digit printing
 
 # %% [markdown]
 # ## 1. What this course is, and who it is for
@@ -239,10 +239,10 @@ check_gate_mix(gate_mix)
 # | `00_start_here` (this one) | run the course, do an exercise, check your environment, learn the terms | – |
 # | [01_gate_equations](01_gate_equations.ipynb) | the LSTM equations; one time step by hand in NumPy; PyTorch's gate order `i, f, g, o`, its parameter shapes and count; a widget to move the gates | 00 |
 # | [02_hand_counter](02_hand_counter.ipynb) | an LSTM with weights set by hand that stores, forgets and reveals a number, in NumPy, `nn.LSTMCell` and `nn.LSTM` | 01: the equations and the gate order |
-# | `03_lstm_forward` *(coming later)* | an LSTM forward pass written by hand, checked against `nn.LSTM`, and how to make it fast | 01, 02 |
-# | `04_bidirectional_and_stacked` *(coming later)* | `output`, `h_n` and `c_n` for any number of layers and directions, and the errors you will meet | 03 |
-# | `05_text_classifier` *(coming later)* | padding, packing and a bidirectional LSTM text classifier, compared with a bag-of-words baseline | 04 |
-# | `06_backprop_through_time` *(coming later)* | the backward pass by hand; vanishing gradients in a plain RNN versus an LSTM | 01, 03 |
+# | [03_lstm_forward](03_lstm_forward.ipynb) | an LSTM forward pass written by hand, checked against `nn.LSTM`, and how to make it fast | 01, 02 |
+# | [04_bidirectional_and_stacked](04_bidirectional_and_stacked.ipynb) | `output`, `h_n` and `c_n` for any number of layers and directions, and the errors you will meet | 03 |
+# | [05_text_classifier](05_text_classifier.ipynb) | padding, packing and a bidirectional LSTM text classifier, compared with a bag-of-words baseline | 04 |
+# | [06_backprop_through_time](06_backprop_through_time.ipynb) | the backward pass by hand; vanishing gradients in a plain RNN versus an LSTM | 01, 03 |
 
 # %% [markdown]
 # ## Summary

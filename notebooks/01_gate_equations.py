@@ -3,8 +3,9 @@
 #
 # An LSTM cell reads one input `x_t` per time step and carries two vectors from step to step:
 # the **cell state** `c` (its memory) and the **hidden state** `h` (its output, which goes to
-# the next layer and back into the cell at the next step). Four small networks, the *gates*, decide what the memory keeps, what it takes in and
-# what it shows. This notebook writes them down and runs them with numbers you can follow.
+# the next layer and back into the cell at the next step). Four small networks decide what the
+# memory keeps, what it takes in and what it shows: three *gates* (values between 0 and 1) and a
+# *candidate* (values between −1 and 1). This notebook writes them down and runs them with numbers you can follow.
 #
 # By the end of this notebook you will be able to:
 #
@@ -30,7 +31,7 @@ from lstm_course.numpy_lstm import sigmoid
 from lstm_course.plots import draw_lstm_cell
 from lstm_course.widgets import gate_explorer, gate_explorer_state
 
-lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; 4-digit printing
+lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thread; 4-digit printing
 
 # %% [markdown]
 # ## 1. The equations
@@ -395,8 +396,8 @@ for title, gates in settings.items():
 # - One layer, one direction has $4H(I + H) + 8H$ parameters.
 # - A naive `1 / (1 + np.exp(-x))` overflows for large negative `x`; `numpy_lstm.sigmoid` does not.
 #
-# Next, in `02_hand_counter`, you set an LSTM's weights by hand so that it stores, forgets and
-# reveals a number.
+# Next: [02_hand_counter](02_hand_counter.ipynb), where you set an LSTM's weights by hand so that
+# it stores, forgets and reveals a number.
 
 # %% [markdown]
 # ## Exercises

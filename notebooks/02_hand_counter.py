@@ -22,7 +22,7 @@ import lstm_course
 from lstm_course import counter, numpy_lstm, plots, widgets
 from lstm_course.checks import check_count_to_seven
 
-lstm_course.setup_notebook()
+lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thread; 4-digit printing
 
 # %% [markdown]
 # ## 1. The task and its inputs
@@ -131,9 +131,9 @@ print(np.round(numpy_outputs, 3))
 # %% [markdown]
 # The reveals print **0.964** and **0.762**, not 7 and 6. Both `tanh`s squash:
 #
-# - storing 3 adds `tanh(3) = 0.995`, storing 4 adds `tanh(4) = 0.999`: the memory is `1.995`,
+# - storing 3 adds `tanh(3) = 0.995`, storing 4 adds `tanh(4) = 0.999`: the memory is `1.994`,
 #   not 7, because `tanh` never exceeds 1;
-# - revealing it gives `tanh(1.995) = 0.964`, squashed again;
+# - revealing it gives `tanh(1.994) = 0.964`, squashed again;
 # - after the forget, storing 6 adds `tanh(6) = 1.000`, and `tanh(1.000) = 0.762`.
 
 # %%
@@ -193,9 +193,10 @@ np.testing.assert_allclose(cell_outputs, numpy_outputs, rtol=0, atol=1e-6)
 # A fresh `nn.LSTMCell` does not start with zero biases: PyTorch draws every weight *and bias*
 # from `U(−1/√hidden_size, 1/√hidden_size)`, here `U(−1, 1)`. A common version of this example
 # copies `weight_ih` and `weight_hh` in but leaves those random biases. Each gate then gets an
-# extra `b_ih + b_hh` of up to ±2 added to its pre-activation. Next to `±90` that hardly matters,
-# which is why the printed numbers are only *slightly* off; but they change every time the cell
-# is created:
+# extra `b_ih + b_hh` of up to ±2 added to its pre-activation. The gates sit at ±10 or ±90, where
+# the sigmoid is flat, so they hardly move; the candidate `g = tanh(x1 + b)` moves more, but `tanh`
+# is nearly saturated for the numbers we store. So the printed numbers are only *slightly* off,
+# and they change every time the cell is created:
 
 # %%
 for seed in range(4):
@@ -210,7 +211,7 @@ for seed in range(4):
           f"largest difference {np.abs(outputs - numpy_outputs).max():.1e}")
 
 # %% [markdown]
-# With the biases zeroed, the three implementations agree exactly, and anyone who re-runs the
+# With the biases zeroed, the implementations agree to within `1e-6`, and anyone who re-runs the
 # notebook gets the same numbers.
 
 # %% [markdown]
@@ -261,6 +262,9 @@ fig = plots.plot_gate_traces(real, inputs=inputs, title="Real LSTM: sigmoid gate
 # The gates are the same in both (the real ones are within `0.0000454` of 0 or 1); what differs
 # is the candidate `g` (squashed to at most 1) and the cell state it builds.
 
+# %% [markdown]
+# Side by side (mind the scales: up to 7 on the left, up to 1 on the right):
+
 # %%
 fig = plots.plot_counter_comparison(inputs)
 
@@ -300,6 +304,8 @@ assert state["summary"] in playground.table.value
 #   included; a fresh PyTorch cell has random biases.
 # - `nn.LSTM` expects `(seq, batch, input_size)` unless `batch_first=True`, and its states are
 #   `(num_layers * num_directions, batch, hidden_size)`.
+#
+# Next: [03_lstm_forward](03_lstm_forward.ipynb), the whole forward pass written by hand.
 
 # %% [markdown]
 # ## Exercises
