@@ -222,11 +222,12 @@ _DX = {1: 1.7, 2: 2.3}
 _CELL_W, _CELL_H = 0.62, 0.5
 _OFFSET = 0.36  # bidirectional: forward cells sit left of the column, backward cells right
 _BAR_W, _BAR_H = 1.0, 0.28
+_BRACKET_GAP, _BRACKET_STEM = 0.08, 0.12  # the bracket over a bar that a layer above reads, and its stem
 _INCH_PER_UNIT = 0.62
 
 
 def _layer_height(D):
-    return 2.6 if D == 2 else 1.55
+    return 2.85 if D == 2 else 1.55
 
 
 class _Layout:
@@ -262,9 +263,9 @@ class _Painter:
         return self.selection is not None and (layer, direction, t) in self.selection["cells"]
 
 
-def _arrow(ax, start, end, colour, width=1.1, halo=False, zorder=2, style="-|>", dashed=False):
+def _arrow(ax, start, end, colour, width=1.1, halo=False, zorder=2, style="-|>", dashed=False, gid=None):
     arrow = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=9, color=colour, linewidth=width,
-                            shrinkA=0, shrinkB=0, zorder=zorder, linestyle="--" if dashed else "-")
+                            shrinkA=0, shrinkB=0, zorder=zorder, linestyle="--" if dashed else "-", gid=gid)
     if halo:  # a white edge, so that where two arrows cross the one on top reads as a bridge
         arrow.set_path_effects([path_effects.Stroke(linewidth=width + 3.5, foreground="white"), path_effects.Normal()])
     ax.add_patch(arrow)
@@ -317,20 +318,36 @@ def _draw_cells(ax, lay, paint):
 
 
 def _draw_feeds(ax, lay, paint):
-    """Input (or the layer below's output) up into each cell; each cell up into its half of the bar above."""
+    """What goes up into each cell, and what each cell sends up into its half of the bar above.
+
+    Layer 0 reads the whole input box. A layer above reads the WHOLE bar below it: when
+    bidirectional, a bracket spans both halves of the bar, and from its middle one arrow goes to
+    each cell of the step. Artists carry gids ``"feed_l{layer}_t{t}"`` (the bracket and its stem)
+    and ``"feed_l{layer}_d{d}_t{t}"`` (the arrow into one cell).
+    """
     for layer in range(lay.L):
-        source_top = 0.35 + 0.18 if layer == 0 else lay.bar_y(layer - 1) + _BAR_H / 2
+        colour = INK if paint.on() else MUTED
         for t in range(lay.T):
+            if layer == 0:
+                fork = (lay.x(t), 0.35 + 0.18)  # the top middle of the input box
+            elif lay.D == 1:
+                fork = (lay.x(t), lay.bar_y(layer - 1) + _BAR_H / 2)  # the top middle of the one-part bar
+            else:
+                bar_top = lay.bar_y(layer - 1) + _BAR_H / 2
+                left, right = lay.x(t) - _BAR_W / 2, lay.x(t) + _BAR_W / 2
+                y = bar_top + _BRACKET_GAP
+                fork = (lay.x(t), y + _BRACKET_STEM)
+                xs = [left, left, right, right, np.nan, lay.x(t), lay.x(t)]
+                ys = [bar_top + 0.02, y, y, bar_top + 0.02, np.nan, y, fork[1]]
+                ax.plot(xs, ys, color=colour, linewidth=1.0, zorder=1, solid_capstyle="butt", gid=f"feed_l{layer}_t{t}")
             for d in range(lay.D):
-                bottom = lay.cell_y(layer, d) - _CELL_H / 2
-                start_x = lay.x(t) + (0 if lay.D == 1 else (-0.2 if d == 0 else 0.2))
-                colour = INK if paint.on() else MUTED
-                _arrow(ax, (start_x, source_top), (lay.x(t, d), bottom), colour, width=0.9, zorder=1)
+                bottom = (lay.x(t, d), lay.cell_y(layer, d) - _CELL_H / 2)
+                _arrow(ax, fork, bottom, colour, width=0.9, zorder=1, gid=f"feed_l{layer}_d{d}_t{t}")
                 top = (lay.x(t, d), lay.cell_y(layer, d) + _CELL_H / 2)
                 bar = (lay.bar_half_x(t, d), lay.bar_y(layer) - _BAR_H / 2)
                 shown = layer == lay.L - 1 and paint.selection is not None and (t, d) in paint.selection["outputs"]
-                colour = HIGHLIGHT_EDGE if shown else (DIRECTION_COLOURS[d] if paint.on() else MUTED)
-                _arrow(ax, top, bar, colour, width=1.6 if shown else 0.9, zorder=6 if shown else 1, halo=shown)
+                up = HIGHLIGHT_EDGE if shown else (DIRECTION_COLOURS[d] if paint.on() else MUTED)
+                _arrow(ax, top, bar, up, width=1.6 if shown else 0.9, zorder=6 if shown else 1, halo=shown)
 
 
 def _draw_bars(ax, lay, config, selection):
@@ -425,7 +442,8 @@ def draw_stacked_lstm(module_or_config, seq_len=4, highlight=None, batch=1, ax=N
 
     Rows are layers (layer 0 at the bottom) and, when bidirectional, directions (forward ``→``,
     backward ``←``); columns are time steps. Arrows show what feeds each cell: the input (or the
-    layer below's output, both directions concatenated) and the previous step of its own row.
+    layer below's output: a bracket spans both directions' halves, which every cell above reads)
+    and the previous step of its own row.
     Each row ends in ``h_n[k]``, ``c_n[k]`` with ``k = layer * D + direction``: on the right for
     the forward direction, on the LEFT (at ``t = 0``) for the backward one. ``highlight`` (see the
     module's doc) fills the cells, output halves and states of one slice; the title says which.

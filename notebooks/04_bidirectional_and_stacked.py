@@ -28,7 +28,7 @@ import lstm_course
 from lstm_course import HandLSTM, shape_explorer, shapes, stack_plot
 from lstm_course.checks import check_backward_final_state, check_initial_states, check_last_layer_states
 
-lstm_course.setup_notebook()
+lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thread; 4-digit printing
 # extra code – some CPU builds of PyTorch print a performance note for proj_size > 0; it is not about our code
 warnings.filterwarnings("ignore", message="LSTM with projections is not supported")
 
@@ -60,7 +60,7 @@ torch.testing.assert_close(output[:, -1], h_n[0])
 # %% [markdown]
 # `batch_first=True` changes the layout of the input and of `output` only. `h_n` and `c_n` keep
 # `(num_layers * num_directions, batch, H)` whatever `batch_first` says. And the default is
-# `batch_first=False` (one of the sources this course grew from says `True`; it is not):
+# `batch_first=False` (a common tutorial mistake says `True`; it is not):
 
 # %%
 print(nn.LSTM(input_size, H).batch_first)
@@ -158,7 +158,8 @@ torch.testing.assert_close(by_layer[-1, 1], output[:, 0, H:])  # the last layer,
 # of a view's dims must follow the order in memory, layers outside, directions inside.)
 #
 # The picture marks the last layer's two final states, `h_n.view(num_layers, num_directions, batch, H)[-1]`.
-# Follow the arrows: each cell of layer 1 and 2 reads both halves of the bar below it.
+# Follow the arrows: each cell of layer 1 and 2 reads the whole bar below it, both halves (the bracket
+# over the bar), which is why `weight_ih_l1` has `2H` columns.
 
 # %%
 fig = stack_plot.draw_stacked_lstm(stacked, seq_len=seq, highlight="h_n.view(num_layers, num_directions, batch, H)[-1]")
@@ -314,7 +315,7 @@ print({key: unbatched[key] for key in ("output", "h_n", "c_n")})
 # %% [markdown]
 # ### 8.1 An `h_0` built for two layers, fed to a one-layer LSTM
 #
-# One of this course's sources builds `h_0` with 2 layers for an LSTM that has 1.
+# A common mistake: building `h_0` for 2 layers and passing it to an LSTM that has 1.
 
 # %%
 lstm = nn.LSTM(input_size, H, batch_first=True)  # num_layers=1
@@ -335,7 +336,7 @@ print(h_shape, c_shape)
 output, (h_n, c_n) = lstm(x, (torch.zeros(h_shape), torch.zeros(c_shape)))
 
 # %% [markdown]
-# The course's `HandLSTM` (notebook 03) refuses the same states, and says which dims it wanted:
+# The course's `HandLSTM` (introduced in notebook 03) refuses the same states, and says which dims it wanted:
 
 # %% tags=["raises-exception"]
 hand = HandLSTM(input_size, H, batch_first=True)
@@ -417,8 +418,9 @@ seq_first(x, (h_0, c_0))
 # %% [markdown]
 # ## 9. `HandLSTM` reproduces every configuration
 #
-# Notebook 03 builds `HandLSTM`, an LSTM made of matmuls, with `nn.LSTM`'s constructor and
-# parameter names. Everything in this notebook holds for it too: we copy `nn.LSTM`'s weights into
+# Notebook 03 writes `lstm_forward` by hand and introduces the package's `HandLSTM`, which
+# generalises it into an LSTM made of matmuls, with `nn.LSTM`'s constructor and parameter names.
+# Everything in this notebook holds for it too: we copy `nn.LSTM`'s weights into
 # it for every mix of `num_layers`, `bidirectional`, `batch_first` and `proj_size`, and compare
 # the results, batched and for a single unbatched sequence, along with `lstm_shapes`' prediction.
 
@@ -446,8 +448,9 @@ print(f"HandLSTM equals nn.LSTM in all {len(options)} configurations, batched an
 # Choose `num_layers`, `bidirectional`, `batch_first`, `proj_size`, the batch and the sequence
 # length; the table and the picture follow. Type a slice in the `highlight` box to see where it
 # comes from: `h_n[0]`, `c_n[-1]`, `output[:, -1, H:]`, `output[:, 0, :H]`,
-# `h_n.view(num_layers, num_directions, batch, H)[-1, 1]`. (`H` is the width of one direction;
-# `output`'s dims follow `batch_first`, as in PyTorch.)
+# `h_n.view(num_layers, num_directions, batch, H)[-1, 1]`. (`H` is the width of one direction of
+# that tensor: the width of `h`, so `proj_size` when it is set, for `output` and `h_n`, and
+# `hidden_size` for `c_n`. `output`'s dims follow `batch_first`, as in PyTorch.)
 #
 # (The controls need a running notebook; on a static page you see only their starting values.)
 
@@ -481,11 +484,14 @@ print(state["highlight"])
 # %% [markdown]
 # ## Summary
 #
+# Here `H` is the width of `h`: `hidden_size`, or `proj_size` when it is set (`H_out` in section 6).
+#
 # - `output` is the **last layer's** `h` at **every step**, both directions side by side:
 #   `(batch, seq, D * H)` with `batch_first=True`, forward in `[..., :H]`, backward in `[..., H:]`.
 # - `h_n` and `c_n` are **every layer's and direction's** state at **its final step**:
 #   `(num_layers * D, batch, H)`, entry `k = layer * D + direction`, i.e.
-#   `h_n.view(num_layers, D, batch, H)`. `batch_first` never applies to them.
+#   `h_n.view(num_layers, D, batch, H)`; `c_n`'s last dim is `hidden_size` even with `proj_size`.
+#   `batch_first` never applies to them.
 # - The backward direction ends at `t = 0`: its final state is `output[:, 0, H:] = h_n[-1]`, and
 #   `output[:, -1, H:]` is its *first* step. The forward one's is `output[:, -1, :H] = h_n[-2]`.
 # - Layer `l > 0` reads `D * H` features; dropout acts between layers, in training mode only, so
@@ -494,6 +500,8 @@ print(state["highlight"])
 #   `proj_size·hidden_size` projection weights. `shapes.lstm_shapes` predicts it all.
 # - A wrong `h_0` or `input_size` raises an error that names the expected shape; a `batch_first`
 #   mix-up raises none: check `h_n.shape[1]`, or pass `h_0` yourself.
+#
+# Next: [05_text_classifier](05_text_classifier.ipynb)
 
 # %% [markdown]
 # ## Exercises

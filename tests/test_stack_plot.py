@@ -6,6 +6,7 @@ matplotlib.use("Agg")  # no screen needed
 
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -140,3 +141,34 @@ def test_highlight_fills_the_cells_and_states_it_names():
 def test_draws_into_a_given_axes():
     fig, ax = plt.subplots(figsize=(8, 5))
     assert draw_stacked_lstm(BI2, ax=ax) is fig
+
+
+def _one(fig, gid):
+    found = fig.findobj(lambda artist: artist.get_gid() == gid)
+    assert len(found) == 1, f"expected one artist with gid {gid!r}, found {len(found)}"
+    return found[0]
+
+
+@pytest.mark.parametrize("num_layers", [2, 3])
+def test_each_cell_above_layer_0_reads_both_halves_of_the_bar_below(num_layers):
+    """weight_ih_l1 is (4H, 2H): the picture must not show a cell fed by one half of the bar only."""
+    fig = draw_stacked_lstm({**BI2, "num_layers": num_layers}, seq_len=3)
+    fig.canvas.draw()  # an arrow's path is known once drawn
+    for layer in range(1, num_layers):
+        for t in range(3):
+            forward_half, backward_half = (_one(fig, f"bar_l{layer - 1}_d{d}_t{t}") for d in (0, 1))
+            bar_left = forward_half.get_x()
+            bar_right = backward_half.get_x() + backward_half.get_width()
+            bar_top = forward_half.get_y() + forward_half.get_height()
+            bracket = _one(fig, f"feed_l{layer}_t{t}")
+            xs, ys = np.asarray(bracket.get_xdata(), float), np.asarray(bracket.get_ydata(), float)
+            assert np.nanmin(xs) == pytest.approx(bar_left) and np.nanmax(xs) == pytest.approx(bar_right)
+            assert np.nanmin(ys) >= bar_top  # it sits on the bar, spanning both halves
+            stem_top = (xs[np.nanargmax(ys)], np.nanmax(ys))
+            for d in (0, 1):
+                cell = _one(fig, f"cell_l{layer}_d{d}_t{t}").get_path().get_extents(
+                    _one(fig, f"cell_l{layer}_d{d}_t{t}").get_patch_transform())
+                tail, *rest = _one(fig, f"feed_l{layer}_d{d}_t{t}").get_path().vertices[:-1]
+                assert tuple(tail) == pytest.approx(stem_top), (layer, d, t)  # the arrow starts at the bracket
+                tip = max(rest, key=lambda vertex: vertex[1])
+                assert tip[1] == pytest.approx(cell.y0, abs=0.05) and cell.x0 < tip[0] < cell.x1  # ... and ends at the cell
