@@ -9,6 +9,7 @@ import importlib
 from lstm_course.environment import check_environment
 
 _LAZY = {
+    "FastHandLSTM": "lstm_course.fast_lstm",
     "HandLSTM": "lstm_course.hand_lstm",
     "HandLSTMCell": "lstm_course.hand_lstm",
     "lstm_forward": "lstm_course.hand_lstm",

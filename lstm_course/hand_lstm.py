@@ -216,6 +216,10 @@ class HandLSTM(nn.Module):
         """(w_ih, w_hh, b_ih, b_hh, w_hr) of one layer and direction; None where absent."""
         return tuple(getattr(self, name + suffix, None) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
 
+    def _one_direction(self, x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
+        """One layer in one direction over x ``(seq, batch, in)``: ``(output, h_n, c_n)``."""
+        return _run_direction(_project(x, w_ih, b_ih, b_hh), h_0, c_0, w_hh, w_hr, reverse)
+
     def reset_parameters(self):
         _uniform_init(self)
 
@@ -283,13 +287,12 @@ class HandLSTM(nn.Module):
         for layer in range(self.num_layers):
             outputs = []
             for direction, suffix in enumerate(self._suffixes(layer)):
-                w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(suffix)
                 k = layer * self.num_directions + direction
-                out, h, c = _run_direction(_project(x, w_ih, b_ih, b_hh), h_0[k], c_0[k], w_hh, w_hr, reverse=direction == 1)
+                out, h, c = self._one_direction(x, h_0[k], c_0[k], *self._weights(suffix), reverse=direction == 1)
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
-            x = torch.cat(outputs, dim=-1)  # (seq, batch, num_directions * h_width)
+            x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)  # (seq, batch, num_directions * h_width)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
                 x = torch.dropout(x, self.dropout, True)  # between layers, as nn.LSTM does
         h_n, c_n = torch.stack(h_n), torch.stack(c_n)

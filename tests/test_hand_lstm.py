@@ -23,7 +23,8 @@ def _pair(config, dtype, seed):
 
 def _loss(output, h_n, c_n):
     """A loss that weighs every output differently, so that a wrong gradient cannot hide."""
-    return (output.sin() * torch.arange(output.numel()).reshape(output.shape).to(output)).sum() + h_n.cos().sum() + (c_n**2).sum()
+    weights = torch.linspace(0.5, 1.5, output.numel()).reshape(output.shape).to(output)
+    return (output.sin() * weights).sum() + h_n.cos().sum() + (c_n**2).sum()
 
 
 def _outputs_and_gradients(module, x, hx):
@@ -53,7 +54,7 @@ configs = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, derandomize=True)  # the same 200 examples every run
 @given(
     config=configs,
     batch=st.integers(1, 3),
