@@ -1,5 +1,5 @@
-"""How fast are the course's LSTMs? Each one's time as a ratio to torch.nn.LSTM, and what the seed's
-tiled form costs in memory.
+"""How fast are the course's LSTMs? Each one's time as a ratio to torch.nn.LSTM, and what the tiled-weights
+form costs in memory.
 
     python benchmarks/lstm_speed.py                     # all three sizes, 3 to 5 minutes
     python benchmarks/lstm_speed.py --quick             # tutorial and medium, 3 repeats
@@ -29,7 +29,7 @@ TARGETS = [
     ("numpy", "forward", 3.0),
 ]
 LABELS = {
-    "tiled": "seed's tiled weights + bmm",
+    "tiled": "tiled weights + bmm",
     "lstm_forward": "lstm_forward",
     "HandLSTM": "HandLSTM",
     "FastHandLSTM": "FastHandLSTM",
@@ -96,7 +96,7 @@ def print_targets(results):
 
 def print_memory(report):
     mib = 2**20
-    print("\nmemory, float32 forward: the weights w_ih and w_hh, and the seed's copies of them tiled over the batch")
+    print("\nmemory, float32 forward: the weights w_ih and w_hh, and their copies tiled over the batch")
     for size, entry in report.items():
         print(f"  {size:9s} weights {entry['weights'] / mib:7.2f} MiB, tiled {entry['tiled weights'] / mib:8.2f} MiB ({entry['tiled weights'] // entry['weights']} copies)")
     print("peak bytes held by PyTorch's allocator during one forward (torch.profiler; oneDNN's own workspace in nn.LSTM is not seen)")

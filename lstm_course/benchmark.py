@@ -23,7 +23,7 @@ SIZES = {  # (batch, seq, input_size, hidden_size)
     "large": (16, 200, 256, 512),
 }
 IMPLEMENTATIONS = {  # name -> what it is
-    "tiled": "the seed's form: weights tiled over the batch, bmm per step",
+    "tiled": "the tiled form: weights tiled over the batch, bmm per step",
     "lstm_forward": "lstm_forward: one matmul for the inputs, one per step",
     "HandLSTM": "HandLSTM, the drop-in module",
     "FastHandLSTM": "FastHandLSTM, the fastest variant",
@@ -146,7 +146,7 @@ def time_ratios(sizes=("tutorial",), implementations=tuple(IMPLEMENTATIONS), rep
 
 
 def weight_bytes(shape, bytes_per_number=4):
-    """Bytes of ``w_ih`` and ``w_hh`` once, and tiled over the batch as the seed's form does."""
+    """Bytes of ``w_ih`` and ``w_hh`` once, and tiled over the batch as the tiled form does."""
     batch, _, input_size, hidden_size = shape
     once = 4 * hidden_size * (input_size + hidden_size) * bytes_per_number
     return once, batch * once

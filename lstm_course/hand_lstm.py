@@ -129,7 +129,7 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih=None, b_hh=None):
 
 
 def lstm_forward_tiled(input, initial_states, w_ih, w_hh, b_ih, b_hh):
-    """The slow form a seed of this course used: weights tiled over the batch, ``bmm`` per step.
+    """The slow form many tutorials use: weights tiled over the batch, ``bmm`` per step.
 
     Kept to measure it against the clean form; same arguments and results as `lstm_forward`.
     """

@@ -146,7 +146,7 @@ def test_hand_lstm_cell_equals_nn_lstm_cell(dtype, bias, shape):
 @pytest.mark.parametrize("function", [lstm_forward, lstm_forward_tiled], ids=["clean", "tiled"])
 def test_lstm_forward_equals_batch_first_nn_lstm(function, bias):
     if function is lstm_forward_tiled and not bias:
-        pytest.skip("the seed's tiled form always takes biases")
+        pytest.skip("the tiled form always takes biases")
     torch.manual_seed(3)
     reference = torch.nn.LSTM(4, 6, batch_first=True, bias=bias, dtype=torch.float64)
     x = torch.randn(3, 7, 4, dtype=torch.float64)
