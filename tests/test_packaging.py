@@ -167,7 +167,7 @@ def test_repo2docker_builds_binder_from_binder_folder():
 def readme_commands():
     """Every line of the README's fenced shell blocks, as shell words"""
     readme = (ROOT / "README.md").read_text()
-    blocks = re.findall(r"^\s*```(?:bash|sh|shell|console)?\s*\n(.*?)^\s*```", readme, flags=re.DOTALL | re.MULTILINE)
+    blocks = re.findall(r"^\s*```(?:bash|sh|shell|console)[ \t]*\n(.*?)^\s*```", readme, flags=re.DOTALL | re.MULTILINE)
     return [shlex.split(line) for block in blocks for line in block.splitlines() if line.strip()]
 
 
