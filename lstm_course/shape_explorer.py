@@ -4,7 +4,6 @@ The logic lives in `shape_explorer_state`, a plain function that tests call with
 `ShapeExplorer` only shows what it returns.
 """
 
-import html
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
@@ -12,6 +11,7 @@ from IPython.display import display
 
 from lstm_course.shapes import config_text, lstm_config, lstm_shapes, num_directions
 from lstm_course.stack_plot import MAX_LAYERS, MAX_SEQ_LEN, draw_stacked_lstm, select_slice
+from lstm_course.widgets import pre_html
 
 MAX_BATCH = 8
 
@@ -72,11 +72,6 @@ def shape_explorer_state(input_size=3, hidden_size=4, num_layers=2, bidirectiona
     return state
 
 
-def _pre(text, colour=None):
-    style = f' style="color:{colour}"' if colour else ""
-    return f"<pre{style}>{html.escape(text)}</pre>"
-
-
 class ShapeExplorer(widgets.VBox):
     """Controls for an LSTM's configuration and input; its shapes as a table and as a picture.
 
@@ -105,7 +100,7 @@ class ShapeExplorer(widgets.VBox):
             "highlight": widgets.Text(value=highlight, description="highlight", continuous_update=False,
                                       placeholder="e.g. h_n[-1] or output[:, 0, H:]"),
         }
-        heading = widgets.HTML(_pre(f"input_size = {input_size}, hidden_size = {hidden_size}", colour="#666666"))
+        heading = widgets.HTML(pre_html(f"input_size = {input_size}, hidden_size = {hidden_size}", colour="#666666"))
         self.table, self.note, self.output = widgets.HTML(), widgets.HTML(), widgets.Output()
         column = widgets.VBox([heading, *self.controls.values()])
         super().__init__([widgets.HBox([column, widgets.VBox([self.table, self.note])]), self.output])
@@ -122,12 +117,12 @@ class ShapeExplorer(widgets.VBox):
         """Recompute from the controls and redraw; every control's observer."""
         self.state = shape_explorer_state(self.input_size, self.hidden_size, **self.values())
         if self.state["error"]:
-            self.note.value = _pre(self.state["error"], colour="#b00020")
+            self.note.value = pre_html(self.state["error"], colour="#b00020")
             if self.state["table"] is None:
                 return
         else:
-            self.note.value = _pre(self.state["highlight"] or "", colour="#7a5c00")
-        self.table.value = _pre(f"{self.state['title']}\n\n{self.state['table']}")
+            self.note.value = pre_html(self.state["highlight"] or "", colour="#7a5c00")
+        self.table.value = pre_html(f"{self.state['title']}\n\n{self.state['table']}")
         if self.show_figure:
             highlight = self.controls["highlight"].value if self.state["highlight"] else None
             values = self.values()

@@ -96,7 +96,8 @@ def _show_figure(output, fig):
     plt.close(fig)
 
 
-def _text_html(text, colour=None):
+def pre_html(text, colour=None):
+    """Text as preformatted HTML for a widgets.HTML, optionally coloured."""
     style = f' style="color:{colour}"' if colour else ""
     return f"<pre{style}>{html.escape(text)}</pre>"
 
@@ -135,7 +136,7 @@ class GateExplorer(widgets.VBox):
     def update(self, change=None):
         """Recompute from the sliders and redraw; the sliders' observer."""
         self.state = gate_explorer_state(**self.slider_values())
-        self.readout.value = _text_html(
+        self.readout.value = pre_html(
             f"c_t = {self.state['c']:.3f}    h_t = {self.state['h']:.3f}\n\n{self.state['explanation']}"
         )
         if self.show_figure:
@@ -209,7 +210,7 @@ class CounterPlayground(widgets.VBox):
     def __init__(self, program=counter.COUNTER_PROGRAM, show_figure=True):
         text = widgets.Text(value=program, description="program", continuous_update=False,
                             layout=widgets.Layout(width="90%"))
-        help_text = widgets.HTML(_text_html(counter.PROGRAM_HELP, colour="#666666"))
+        help_text = widgets.HTML(pre_html(counter.PROGRAM_HELP, colour="#666666"))
         table, output = widgets.HTML(), widgets.Output()
         super().__init__([text, help_text, widgets.HBox([table, output])])
         self.program, self.table, self.output = text, table, output
@@ -222,7 +223,7 @@ class CounterPlayground(widgets.VBox):
         """Run the program in the text box and redraw; the text box's observer."""
         self.state = counter_playground_state(self.program.value)
         if self.state["error"]:
-            self.table.value = _text_html(self.state["error"], colour="#b00020")
+            self.table.value = pre_html(self.state["error"], colour="#b00020")
             self.output.clear_output()
             return
         self.table.value = _outputs_table(self.state)
