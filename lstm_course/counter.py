@@ -59,6 +59,8 @@ def format_program(inputs):
     prefixes = {(x2, x3): p for p, (x2, x3) in _PREFIXES.items()}
     tokens = []
     for x1, x2, x3, _ in np.asarray(inputs):
+        if (x2, x3) not in prefixes:
+            raise ValueError(f"no program token writes x2={x2:g}, x3={x3:g}: {PROGRAM_HELP}")
         tokens.append(prefixes[(x2, x3)] + f"{x1:g}")
     return " ".join(tokens)
 

@@ -260,7 +260,7 @@ def program_tokens(inputs):
     for row in np.asarray(inputs, dtype=np.float64):
         try:
             tokens.append(counter.format_program(row[None]))
-        except KeyError:
+        except ValueError:
             tokens.append("·")
     return tokens
 

@@ -74,3 +74,8 @@ def test_program_must_be_text():
 def test_inputs_must_have_four_columns():
     with pytest.raises(ValueError, match=r"shape \(seq, 4\).*got \(9, 3\)"):
         textbook_counter(COUNTER_INPUTS[:, :3])
+
+
+def test_a_row_no_token_can_write_is_named():
+    with pytest.raises(ValueError, match="no program token writes x2=1, x3=1"):
+        format_program([[3, 1, 1, 1]])
