@@ -100,7 +100,7 @@ class ShapeExplorer(widgets.VBox):
             "highlight": widgets.Text(value=highlight, description="highlight", continuous_update=False,
                                       placeholder="e.g. h_n[-1] or output[:, 0, H:]"),
         }
-        heading = widgets.HTML(pre_html(f"input_size = {input_size}, hidden_size = {hidden_size}", colour="#666666"))
+        heading = widgets.HTML(pre_html(f"input_size = {input_size}\nhidden_size = {hidden_size}", colour="#666666"))
         self.table, self.note, self.output = widgets.HTML(), widgets.HTML(), widgets.Output()
         column = widgets.VBox([heading, *self.controls.values()])
         super().__init__([widgets.HBox([column, widgets.VBox([self.table, self.note])]), self.output])
@@ -122,7 +122,7 @@ class ShapeExplorer(widgets.VBox):
                 return
         else:
             self.note.value = pre_html(self.state["highlight"] or "", colour="#7a5c00")
-        self.table.value = pre_html(f"{self.state['title']}\n\n{self.state['table']}")
+        self.table.value = pre_html(f"{self.state['title']}\n\n{self.state['table']}", wrap=False)
         if self.show_figure:
             highlight = self.controls["highlight"].value if self.state["highlight"] else None
             values = self.values()

@@ -32,7 +32,7 @@ def _check_inputs(c_prev, gates):
 
 
 def _explain(c_prev, i, f, g, o, kept, written, c, h):
-    """Three short lines: what the memory keeps, what it writes, what it shows."""
+    """Four short lines: what dominates, the two parts of c_t and their sum, what the output shows."""
     if abs(kept) >= abs(written):
         lead = f"the forget gate dominates: it keeps {f:.0%} of the old memory"
     else:
@@ -40,8 +40,8 @@ def _explain(c_prev, i, f, g, o, kept, written, c, h):
     shown = "is nearly shut, so h_t stays near 0" if o < 0.1 else f"shows {o:.0%} of tanh(c_t)"
     return (
         f"{lead}.\n"
-        f"f·c_prev = {f:.2f} × {c_prev:.2f} = {kept:.3f};  i·g = {i:.2f} × {g:.2f} = {written:.3f};  "
-        f"c_t = {c:.3f}\n"
+        f"f·c_prev = {f:.2f} × {c_prev:.2f} = {kept:.3f};  i·g = {i:.2f} × {g:.2f} = {written:.3f}\n"
+        f"c_t = f·c_prev + i·g = {c:.3f}\n"
         f"output gate {shown}: h_t = {o:.2f} × tanh({c:.3f}) = {h:.3f}"
     )
 
@@ -96,10 +96,15 @@ def _show_figure(output, fig):
     plt.close(fig)
 
 
-def pre_html(text, colour=None):
-    """Text as preformatted HTML for a widgets.HTML, optionally coloured."""
-    style = f' style="color:{colour}"' if colour else ""
-    return f"<pre{style}>{html.escape(text)}</pre>"
+def pre_html(text, colour=None, wrap=True):
+    """Text as preformatted HTML for a widgets.HTML, optionally coloured.
+
+    With ``wrap`` long lines break at spaces (JupyterLab would otherwise break them inside
+    numbers); without it lines stay whole and scroll sideways, which keeps a table's columns.
+    """
+    white_space = "white-space:pre-wrap;word-break:normal" if wrap else "white-space:pre;overflow-x:auto"
+    colour = f";color:{colour}" if colour else ""
+    return f"<pre style=\"{white_space}{colour}\">{html.escape(text)}</pre>"
 
 
 class GateExplorer(widgets.VBox):

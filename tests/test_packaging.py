@@ -198,13 +198,16 @@ def installs_or_tests(word):
 def test_ci_runs_the_readmes_set_up_and_test_commands():
     readme = readme_commands()
     set_up = the_one(readme, lambda c: "venv" in c and "-m" in c, "makes the .venv")
+    chromium = the_one(readme, lambda c: "apt-get" in c, "installs Chromium for the browser test")
     test = the_one(readme, lambda c: "pytest" in c, "runs pytest")
     ci = ci_commands()
-    assert set_up in ci, f".ci/run does not run the README's set-up command: {shlex.join(set_up)}"
-    assert test in ci, f".ci/run does not run the README's test command: {shlex.join(test)}"
+    for what, command in [("set-up", set_up), ("Chromium", chromium), ("test", test)]:
+        assert command in ci, f".ci/run does not run the README's {what} command: {shlex.join(command)}"
     assert ci.index(set_up) < ci.index(test), ".ci/run must install before it tests"
+    assert ci.index(chromium) < ci.index(test), ".ci/run must install Chromium before it tests"
     # and nothing else: CI installs no more than a reader does, and runs no other tests
-    others = [c for c in ci if c not in (set_up, test) and any(installs_or_tests(word) for word in c)]
+    readers = (set_up, chromium, test)
+    others = [c for c in ci if c not in readers and any(installs_or_tests(word) for word in c)]
     assert not others, f".ci/run installs or tests beyond the README: {[shlex.join(c) for c in others]}"
     ci_script = ROOT / ".ci" / "run"
     assert os.access(ci_script, os.X_OK), ".ci/run must be executable (chmod +x)"

@@ -51,7 +51,7 @@ def test_cell_update_matches_the_equations(c_prev, i, f, g, o):
 def test_explanation_says_what_the_gates_do():
     text = widgets.gate_explorer_state(c_prev=1.0, i=0.5, f=0.9, g=0.8, o=0.7)["explanation"]
     assert "forget gate dominates: it keeps 90% of the old memory" in text
-    assert "c_t = 1.300" in text
+    assert "c_t = f·c_prev + i·g = 1.300" in text
     assert "h_t = 0.70 × tanh(1.300) = 0.603" in text
     text = widgets.gate_explorer_state(c_prev=0.5, i=1.0, f=0.1, g=-0.9, o=0.05)["explanation"]
     assert "input gate writes 100% of the candidate" in text
