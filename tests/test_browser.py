@@ -203,7 +203,7 @@ RUN_ALL_DONE = """() => {
     return window.runAllResult !== null && !waiting && panel.sessionContext.session.kernel.status === 'idle';
 }"""
 
-DIALOGS = "() => Array.from(document.querySelectorAll('.jp-Dialog')).map(d => d.innerText)"
+DIALOGS = "() => Array.from(document.querySelectorAll('.jp-Dialog')).map(d => d.textContent)"
 
 # Per cell: the model's outputs and, for each, what its DOM node shows.
 CELL_REPORT = """() => {
@@ -223,8 +223,9 @@ CELL_REPORT = """() => {
                 type: output.output_type, mimes: Object.keys(output.data || {}),
                 ename: output.ename || null, evalue: output.evalue || null,
                 shown: Boolean(node),
-                text: node ? node.innerText.slice(0, 300) : '',
+                text: node ? node.textContent.slice(0, 300) : '',
                 widgetRendered: Boolean(node && node.querySelector('.jupyter-widgets')),
+                widgetErrors: node ? node.querySelectorAll('.jupyter-widgets-error-widget').length : 0,
                 images: images.length,
                 imagesLoaded: images.filter(img => img.complete && img.naturalWidth > 0).length,
             };
@@ -241,7 +242,7 @@ WIDGETS_SETTLED = """() => {
         if (!output.data || !output.data['application/vnd.jupyter.widget-view+json']) return true;
         const node = cell.outputArea.widgets[k] && cell.outputArea.widgets[k].node;
         return Boolean(node) && (Boolean(node.querySelector('.jupyter-widgets'))
-                                 || node.innerText.includes('Error displaying widget'));
+                                 || node.textContent.includes('Error displaying widget'));
     };
     const widgets = panel.content.widgets.every(cell => cell.model.type !== 'code'
         || cell.model.outputs.toJSON().every((output, k) => settled(cell, output, k)));
@@ -265,7 +266,7 @@ MARK_FIRST_WIDGET = """() => {
 FIRST_WIDGET_LOOKS = """() => {
     const output = document.querySelector('[data-first-widget]');
     const images = Array.from(output.querySelectorAll('img')).map(img => img.src.length + ':' + img.src.slice(-64));
-    return output.innerText + '\\n' + images.join('\\n');
+    return output.textContent + '\\n' + images.join('\\n');
 }"""
 
 
@@ -306,6 +307,9 @@ def problems_in(report, expected):
                 problems.append(f"{where} shows an error: {output['ename']}: {output['evalue']}")
             if "Error displaying widget" in output["text"]:
                 problems.append(f"{where} shows {output['text'].strip()!r}")
+            if output["widgetErrors"]:
+                problems.append(f"{where}: {output['widgetErrors']} widget(s) show JupyterLab's error icon "
+                                f"({output['text'].strip()[:60]!r})")
             if WIDGET_VIEW in output["mimes"] and not output["widgetRendered"]:
                 problems.append(f"{where}: a widget did not render; it shows {output['text'].strip()[:100]!r}")
             if output["imagesLoaded"] < output["images"]:
@@ -338,8 +342,9 @@ def nudge(page, control):
 def test_notebook_runs_in_jupyterlab(notebook, jupyterlab, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page()
-    page_errors = []
+    page_errors, console_errors = [], []
     page.on("pageerror", lambda error: page_errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
     try:
         page.goto(jupyterlab.notebook_url(notebook.name))
         try:
@@ -381,7 +386,9 @@ def test_notebook_runs_in_jupyterlab(notebook, jupyterlab, browser):
                                     f"within {WIDGET_ANSWER_S} s")
         if problems:
             page.screenshot(path=ARTIFACTS / f"{notebook.stem}-failure.png")
-        assert not problems, f"{notebook.name} in JupyterLab:\n  " + "\n  ".join(problems)
+        context = "".join(f"\n    {text.strip().splitlines()[0][:300]}" for text in console_errors if text.strip())
+        context = f"\n  the browser console's errors:{context}" if context else ""
+        assert not problems, f"{notebook.name} in JupyterLab:\n  " + "\n  ".join(problems) + context
     finally:
         page.close()
         jupyterlab.shut_down_kernels()
