@@ -203,6 +203,11 @@ RUN_ALL_DONE = """() => {
     return window.runAllResult !== null && !waiting && panel.sessionContext.session.kernel.status === 'idle';
 }"""
 
+WAITING_CELLS = """() => window.jupyterapp.shell.currentWidget.content.widgets
+    .map((cell, index) => ({index, source: cell.model.sharedModel.getSource(),
+                            waiting: Boolean(cell.promptNode) && cell.promptNode.textContent.includes('*')}))
+    .filter(cell => cell.waiting)"""
+
 DIALOGS = "() => Array.from(document.querySelectorAll('.jp-Dialog')).map(d => d.textContent)"
 
 # Per cell: the model's outputs and, for each, what its DOM node shows.
@@ -276,7 +281,10 @@ FIRST_WIDGET_LOOKS = """() => {
 # --- the checks --------------------------------------------------------------------------------
 
 def describe(cell):
-    first_line = cell["source"].strip().splitlines()[0] if cell["source"].strip() else "(empty)"
+    """'cell 12 ('first line')', skipping comment lines such as # NBVAL_IGNORE_OUTPUT."""
+    lines = [line for line in cell["source"].splitlines() if line.strip()]
+    code = [line for line in lines if not line.lstrip().startswith("#")]
+    first_line = (code or lines or ["(empty)"])[0]
     return f"cell {cell['index']} ({first_line[:70]!r})"
 
 
@@ -359,7 +367,14 @@ def test_notebook_runs_in_jupyterlab(notebook, jupyterlab, browser):
                         f"dialogs: {page.evaluate(DIALOGS)}\n{jupyterlab.log_tail()}")
 
         page.evaluate(START_RUN_ALL)
-        page.wait_for_function(RUN_ALL_DONE, timeout=RUN_ALL_S * 1000, polling=1000)
+        try:
+            page.wait_for_function(RUN_ALL_DONE, timeout=RUN_ALL_S * 1000, polling=1000)
+        except PlaywrightTimeout:
+            page.screenshot(path=ARTIFACTS / f"{notebook.stem}-failure.png")
+            waiting = page.evaluate(WAITING_CELLS)
+            pytest.fail(f"{notebook.name}: Run All Cells did not finish within {RUN_ALL_S} s: "
+                        f"{describe(waiting[0]) + ' runs' if waiting else 'the kernel is busy'}, "
+                        f"{max(len(waiting) - 1, 0)} more cell(s) wait")
         try:
             page.wait_for_function(WIDGETS_SETTLED, timeout=WIDGET_RENDER_S * 1000, polling=500)
         except PlaywrightTimeout:
