@@ -102,9 +102,10 @@ def pre_html(text, colour=None, wrap=True):
     With ``wrap`` long lines break at spaces (JupyterLab would otherwise break them inside
     numbers); without it lines stay whole and scroll sideways, which keeps a table's columns.
     """
-    white_space = "white-space:pre-wrap;word-break:normal" if wrap else "white-space:pre;overflow-x:auto"
-    colour = f";color:{colour}" if colour else ""
-    return f"<pre style=\"{white_space}{colour}\">{html.escape(text)}</pre>"
+    style = "white-space:pre-wrap;word-break:normal" if wrap else "white-space:pre;overflow-x:auto"
+    if colour:
+        style += f";color:{colour}"
+    return f"<pre style=\"{style}\">{html.escape(text)}</pre>"
 
 
 class GateExplorer(widgets.VBox):

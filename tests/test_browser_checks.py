@@ -1,11 +1,11 @@
 """The browser test's judgement, on made-up reports: what it must flag and what it must let pass."""
 
-from tests.test_browser import IMAGE_TYPES, WIDGET_VIEW, describe, problems_in
+from tests.browser_report import IMAGE_TYPES, WIDGET_VIEW, describe, problems_in
 
 
 def output(kind="display_data", mimes=("text/plain",), text="", rendered=False, widget_errors=0, images=0, loaded=0,
-           ename=None):
-    return {"type": kind, "mimes": list(mimes), "ename": ename, "evalue": "boom" if ename else None, "shown": True,
+           ename=None, shown=True):
+    return {"type": kind, "mimes": list(mimes), "ename": ename, "evalue": "boom" if ename else None, "shown": shown,
             "text": text, "widgetRendered": rendered, "widgetErrors": widget_errors, "images": images,
             "imagesLoaded": loaded}
 
@@ -15,8 +15,8 @@ def cell(index, outputs, source="x = 1", tags=(), execution_count=1):
             "outputs": outputs}
 
 
-def report(*cells):
-    return {"kernel": {"name": "python3", "status": "idle"}, "cells": list(cells)}
+def report(*cells, status="idle", trouble=None):
+    return {"kernel": {"name": "python3", "status": status}, "kernelTrouble": trouble, "cells": list(cells)}
 
 
 PLOT = output(mimes=("text/plain", IMAGE_TYPES[0]), images=1, loaded=1)
@@ -39,9 +39,12 @@ def test_what_a_learner_would_see_go_wrong_is_flagged():
         cell(3, [output(mimes=("text/plain", IMAGE_TYPES[0]), images=1, loaded=0)]),
         cell(4, [], execution_count=None),
         cell(5, [output(mimes=("text/plain",))], source="# NBVAL_IGNORE_OUTPUT\nfig = plot()"),
+        cell(6, [output(mimes=("text/plain", WIDGET_VIEW), text="Error displaying widget: model not found")]),
+        cell(7, [WIDGET, WIDGET]),
+        cell(8, [output(mimes=("text/plain", IMAGE_TYPES[0]), shown=False)]),
     )
-    problems = problems_in(cells, [(0, 0), (1, 0), (1, 0), (0, 1), (0, 0), (0, 1)])
-    assert problems == [
+    expected = [(0, 0), (1, 0), (1, 0), (0, 1), (0, 0), (0, 1), (1, 0), (1, 0), (0, 1)]
+    assert problems_in(cells, expected) == [
         "cell 0 ('x = 1') shows an error: NameError: boom",
         "cell 1 ('x = 1'): a widget did not render; it shows 'Loading widget...'",
         "cell 2 ('x = 1'): 1 widget(s) show JupyterLab's error icon ('Click to show javascript error.')",
@@ -49,6 +52,18 @@ def test_what_a_learner_would_see_go_wrong_is_flagged():
         "cell 3 ('x = 1'): expected 1 plot(s) as in the stored notebook, got 0",
         "cell 4 ('x = 1') did not run",
         "cell 5 ('fig = plot()'): expected 1 plot(s) as in the stored notebook, got 0",
+        "cell 6 ('x = 1') shows 'Error displaying widget: model not found'",
+        "cell 6 ('x = 1'): a widget did not render; it shows 'Error displaying widget: model not found'",
+        "cell 7 ('x = 1'): expected 1 widget(s) as in the stored notebook, got 2",
+        "cell 8 ('x = 1'): an output (display_data, text/plain, image/png) is not on the page",
+        "cell 8 ('x = 1'): expected 1 plot(s) as in the stored notebook, got 0",
+    ]
+
+
+def test_a_kernel_in_trouble_is_named():
+    assert problems_in(report(cell(0, []), status="busy", trouble="autorestarting"), [(0, 0)]) == [
+        "the kernel went autorestarting while the notebook ran",
+        "the kernel is busy, expected idle",
     ]
 
 
