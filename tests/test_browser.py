@@ -331,9 +331,10 @@ def test_notebook_runs_in_jupyterlab(notebook, jupyterlab, browser):
                         f"{describe(waiting[0]) + ' runs' if waiting else 'the kernel is busy'}, "
                         f"{max(len(waiting) - 1, 0)} more cell(s) wait")
         try:
+            page.wait_for_function(KERNEL_IDLE, timeout=WIDGET_RENDER_S * 1000)  # its last status message
             page.wait_for_function(WIDGETS_SETTLED, timeout=WIDGET_RENDER_S * 1000, polling=500)
         except PlaywrightTimeout:
-            pass  # the report below names each widget still loading
+            pass  # the report below names a kernel not idle, and each widget still loading
         report = page.evaluate(CELL_REPORT)
 
         problems = problems_in(report, stored_counts(notebook))
