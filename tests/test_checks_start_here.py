@@ -58,20 +58,16 @@ CELL_UPDATE_MISTAKES = {
 }
 
 
-@pytest.mark.parametrize("mistake", GATE_MIX_MISTAKES, ids=str)
-def test_gate_mix_mistakes_get_their_diagnosis(mistake):
-    answer, words = GATE_MIX_MISTAKES[mistake]
-    result = check_gate_mix(answer)
-    assert result.status == "failed" and not result
-    assert "expected" in result.message and "got" in result.message and "at batch" in result.message
-    for word in words:
-        assert word in result.message, result.message
+MISTAKE_CASES = [
+    pytest.param(check, *mistakes[name], id=f"{check.__name__}: {name}")
+    for check, mistakes in [(check_gate_mix, GATE_MIX_MISTAKES), (check_cell_update, CELL_UPDATE_MISTAKES)]
+    for name in mistakes
+]
 
 
-@pytest.mark.parametrize("mistake", CELL_UPDATE_MISTAKES, ids=str)
-def test_cell_update_mistakes_get_their_diagnosis(mistake):
-    answer, words = CELL_UPDATE_MISTAKES[mistake]
-    result = check_cell_update(answer)
+@pytest.mark.parametrize("check, answer, words", MISTAKE_CASES)
+def test_mistakes_get_their_diagnosis(check, answer, words):
+    result = check(answer)
     assert result.status == "failed" and not result
     assert "expected" in result.message and "got" in result.message and "at batch" in result.message
     for word in words:

@@ -10,31 +10,7 @@ from hypothesis import strategies as st
 from lstm_course import HandLSTM
 from lstm_course import fast_lstm
 from lstm_course.fast_lstm import FastHandLSTM
-from tests.test_hand_lstm import TOLERANCE, _assert_all_close, _outputs_and_gradients, configs
-
-
-def _pair(config, dtype, seed):
-    torch.manual_seed(seed)
-    reference = torch.nn.LSTM(**config, dtype=dtype)
-    fast = FastHandLSTM(**config, dtype=dtype)
-    fast.load_state_dict(reference.state_dict())
-    return reference, fast
-
-
-def _inputs(config, batch, seq, batched, with_hx, dtype):
-    """x, and hx or None, shaped for the config; every tensor requires grad."""
-    layers = config["num_layers"] * (2 if config["bidirectional"] else 1)
-    h_width = config["proj_size"] or config["hidden_size"]
-    if batched:
-        x_shape, state_batch = ((batch, seq) if config["batch_first"] else (seq, batch)), (batch,)
-    else:
-        x_shape, state_batch = (seq,), ()
-    x = torch.randn(*x_shape, config["input_size"], dtype=dtype, requires_grad=True)
-    if not with_hx:
-        return x, None
-    h_0 = torch.randn(layers, *state_batch, h_width, dtype=dtype, requires_grad=True)
-    c_0 = torch.randn(layers, *state_batch, config["hidden_size"], dtype=dtype, requires_grad=True)
-    return x, (h_0, c_0)
+from tests.test_hand_lstm import TOLERANCE, _assert_all_close, _inputs, _outputs_and_gradients, _pair, configs
 
 
 @contextlib.contextmanager
@@ -65,7 +41,7 @@ def _onednn_from(work):
 def test_fast_hand_lstm_equals_nn_lstm_with_and_without_autograd(config, batch, seq, batched, with_hx, dtype, onednn_everywhere, seed):
     if config["proj_size"]:
         config["proj_size"] = config["hidden_size"] - 1
-    reference, fast = _pair(config, dtype, seed)
+    reference, fast = _pair(config, dtype, seed, FastHandLSTM)
     x, hx = _inputs(config, batch, seq, batched, with_hx, dtype)
     what = f"{config}, batched={batched}, hx={with_hx}, {dtype}, oneDNN everywhere={onednn_everywhere}"
 
@@ -80,7 +56,7 @@ def test_fast_hand_lstm_equals_nn_lstm_with_and_without_autograd(config, batch, 
 
 def test_a_real_size_takes_the_packed_path_and_matches():
     config = dict(input_size=16, hidden_size=128, num_layers=2, bidirectional=True, batch_first=True)
-    reference, fast = _pair(config, torch.float32, 0)
+    reference, fast = _pair(config, torch.float32, 0, FastHandLSTM)
     x = torch.randn(32, 6, 16, requires_grad=True)  # 32 * 4 * 128 * 128 = 2M multiply-adds per step
     assert 32 * 4 * 128 * 128 >= fast_lstm._ONEDNN_MIN_WORK
     weights = torch.randn(32, 6, 256) / 10  # small loss weights keep float32 rounding well inside 1e-5
@@ -98,14 +74,14 @@ def test_a_real_size_takes_the_packed_path_and_matches():
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_without_onednn_the_addmm_path_gives_the_same_results(monkeypatch, dtype):
     config = dict(input_size=3, hidden_size=5, num_layers=2, bidirectional=True, proj_size=2)
-    reference, fast = _pair(config, dtype, 0)
+    reference, fast = _pair(config, dtype, 0, FastHandLSTM)
     x, hx = _inputs({**config, "bias": True, "batch_first": False}, 4, 6, True, True, dtype)
     monkeypatch.setattr(fast_lstm, "_ONEDNN", False)
     _assert_all_close(_outputs_and_gradients(fast, x, hx), _outputs_and_gradients(reference, x, hx), TOLERANCE[dtype], "addmm path")
 
 
 def test_frozen_parameters_and_input_take_the_inference_path_and_still_match():
-    reference, fast = _pair(dict(input_size=3, hidden_size=4), torch.float32, 1)
+    reference, fast = _pair(dict(input_size=3, hidden_size=4), torch.float32, 1, FastHandLSTM)
     fast.requires_grad_(False)
     x = torch.randn(5, 2, 3)
     output, (h_n, c_n) = fast(x)  # grad mode is on, but nothing requires grad
@@ -125,7 +101,8 @@ def test_same_constructor_parameters_and_state_dict_as_hand_lstm():
 
 
 def test_dropout_between_layers_draws_the_same_masks_as_nn_lstm():
-    reference, fast = _pair(dict(input_size=3, hidden_size=4, num_layers=3, dropout=0.5), torch.float64, 0)
+    config = dict(input_size=3, hidden_size=4, num_layers=3, dropout=0.5)
+    reference, fast = _pair(config, torch.float64, 0, FastHandLSTM)
     x = torch.randn(6, 2, 3, dtype=torch.float64)
     torch.manual_seed(7)
     expected, _ = reference(x)

@@ -13,12 +13,29 @@ from lstm_course.hand_lstm import lstm_forward_tiled
 TOLERANCE = {torch.float64: 1e-10, torch.float32: 1e-5}
 
 
-def _pair(config, dtype, seed):
+def _pair(config, dtype, seed, module=HandLSTM):
+    """nn.LSTM(**config) and a `module` of the same config holding its weights."""
     torch.manual_seed(seed)
     reference = torch.nn.LSTM(**config, dtype=dtype)
-    hand = HandLSTM(**config, dtype=dtype)
+    hand = module(**config, dtype=dtype)
     hand.load_state_dict(reference.state_dict())
     return reference, hand
+
+
+def _inputs(config, batch, seq, batched, with_hx, dtype):
+    """x, and hx or None, shaped for the config; every tensor requires grad."""
+    layers = config["num_layers"] * (2 if config["bidirectional"] else 1)
+    h_width = config["proj_size"] or config["hidden_size"]
+    if batched:
+        x_shape, state_batch = ((batch, seq) if config["batch_first"] else (seq, batch)), (batch,)
+    else:
+        x_shape, state_batch = (seq,), ()
+    x = torch.randn(*x_shape, config["input_size"], dtype=dtype, requires_grad=True)
+    if not with_hx:
+        return x, None
+    h_0 = torch.randn(layers, *state_batch, h_width, dtype=dtype, requires_grad=True)
+    c_0 = torch.randn(layers, *state_batch, config["hidden_size"], dtype=dtype, requires_grad=True)
+    return x, (h_0, c_0)
 
 
 def _loss(output, h_n, c_n):
@@ -68,20 +85,7 @@ def test_hand_lstm_equals_nn_lstm(config, batch, seq, batched, with_hx, dtype, s
     if config["proj_size"]:
         config["proj_size"] = config["hidden_size"] - 1
     reference, hand = _pair(config, dtype, seed)
-    directions_layers = config["num_layers"] * (2 if config["bidirectional"] else 1)
-    h_width = config["proj_size"] or config["hidden_size"]
-    if batched:
-        x_shape = (batch, seq) if config["batch_first"] else (seq, batch)
-        state_batch = (batch,)
-    else:
-        x_shape, state_batch = (seq,), ()
-    x = torch.randn(*x_shape, config["input_size"], dtype=dtype, requires_grad=True)
-    hx = None
-    if with_hx:
-        hx = (
-            torch.randn(directions_layers, *state_batch, h_width, dtype=dtype, requires_grad=True),
-            torch.randn(directions_layers, *state_batch, config["hidden_size"], dtype=dtype, requires_grad=True),
-        )
+    x, hx = _inputs(config, batch, seq, batched, with_hx, dtype)
     expected = _outputs_and_gradients(reference, x, hx)
     got = _outputs_and_gradients(hand, x, hx)
     _assert_all_close(got, expected, TOLERANCE[dtype], f"{config}, batched={batched}, hx={with_hx}")
