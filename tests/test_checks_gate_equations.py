@@ -115,7 +115,7 @@ def test_step_writing_into_c_is_caught():
         return h_new, c
 
     result = check_lstm_step(in_place)
-    assert not result and "changed its argument c in place" in result.message
+    assert not result and "changed its argument `c` in place" in result.message
 
 
 def test_unknown_step_mistakes_name_the_quantity():
@@ -195,7 +195,7 @@ def test_in_place_reorder_is_diagnosed():
         return w
 
     result = check_to_pytorch_order(in_place)
-    assert not result and "changed its argument in place" in result.message
+    assert not result and "changed its argument `w` in place" in result.message
 
 
 def test_transposed_result_is_diagnosed():
