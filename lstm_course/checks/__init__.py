@@ -6,12 +6,14 @@ shape, expected versus got, and a hint.
 """
 
 from lstm_course.checks._core import CheckResult
-from lstm_course.checks.forward import check_input_projections, check_lstm_forward_reverse
-from lstm_course.checks.hand_counter import check_count_to_seven
-from lstm_course.checks.gate_equations import check_lstm_num_parameters, check_lstm_step, check_to_pytorch_order
-from lstm_course.checks.start_here import check_cell_update, check_gate_mix
-from lstm_course.checks.shapes import check_backward_final_state, check_initial_states, check_last_layer_states
-from lstm_course.checks.backprop import check_cell_state_backward, check_output_gate_backward, check_w_hh_gradient
-from lstm_course.checks.text import check_last_real_states, check_masked_max, check_tokenize
 
-__all__ = ["CheckResult", "check_input_projections", "check_lstm_forward_reverse", "check_count_to_seven", "check_lstm_step", "check_to_pytorch_order", "check_lstm_num_parameters", "check_cell_update", "check_gate_mix", "check_backward_final_state", "check_last_layer_states", "check_initial_states", "check_output_gate_backward", "check_cell_state_backward", "check_w_hh_gradient", "check_tokenize", "check_last_real_states", "check_masked_max"]
+# One line a notebook, in course order.
+from lstm_course.checks.start_here import check_cell_update, check_gate_mix
+from lstm_course.checks.gate_equations import check_lstm_num_parameters, check_lstm_step, check_to_pytorch_order
+from lstm_course.checks.hand_counter import check_count_to_seven
+from lstm_course.checks.forward import check_input_projections, check_lstm_forward_reverse
+from lstm_course.checks.shapes import check_backward_final_state, check_initial_states, check_last_layer_states
+from lstm_course.checks.text import check_last_real_states, check_masked_max, check_tokenize
+from lstm_course.checks.backprop import check_cell_state_backward, check_output_gate_backward, check_w_hh_gradient
+
+__all__ = ["CheckResult"] + sorted(name for name in dir() if name.startswith("check_"))
