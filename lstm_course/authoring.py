@@ -16,6 +16,7 @@ for this one step, so this module does it in a few lines; nbgrader reads the sam
 
 import argparse
 import copy
+import re
 import sys
 from pathlib import Path
 
@@ -28,6 +29,11 @@ STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TWIN_FORMAT = "py:percent"
 PAIRED_FORMATS = "ipynb,py:percent"
 EXERCISES_DIR = "exercises"
+NBGRADER_SCHEMA = 3  # nbgrader 0.9's cell metadata schema (nbgrader/nbgraderformat/v3.json)
+POINTS = {"core": 3, "optional": 1}  # what a check cell is worth to nbgrader
+EXERCISE_HEADING = re.compile(r"^#+ *Exercise\b.*$", re.MULTILINE)
+EXERCISE_KIND = re.compile(r"\((core|optional)\)\s*$")
+JUPYTEXT_CELL_METADATA = "tags,nbgrader,-all"  # what the twins keep of a cell's metadata
 LEARNER_NOTE = (
     "> **Learner copy.** The exercises' solutions are replaced by `raise NotImplementedError()`. "
     "Write your answer in their place, run the cell, then run the check below it."
@@ -54,6 +60,58 @@ def _number_cells(nb):
         cell.id = f"cell-{index:03d}"
 
 
+def _exercise_name(source, notebook_path, number):
+    """The exercise's name for nbgrader: the function its solution cell defines."""
+    match = re.search(r"^def (\w+)\(", source, re.MULTILINE)
+    if not match:
+        raise ValueError(f"{Path(notebook_path).name}: solution cell {number} defines no function")
+    return match.group(1)
+
+
+def _nbgrader_metadata(grade_id, solution=False, points=None):
+    meta = {"grade": points is not None, "grade_id": grade_id, "locked": not solution,
+            "schema_version": NBGRADER_SCHEMA, "solution": solution, "task": False}
+    if points is not None:
+        meta["points"] = points
+    return meta
+
+
+def mark_exercises(nb, notebook_path):
+    """Write nbgrader's cell metadata from the solution markers: answer cells and their check cells.
+
+    The cell holding a solution becomes an autograded answer (grade_id: the notebook's number and
+    the function it defines); the code cell after it, the check, becomes a locked autograder test
+    worth POINTS of the kind its exercise heading says, "(core)" or "(optional)".
+    """
+    prefix = "nb" + Path(notebook_path).name[:2]
+    seen, cells = set(), nb.cells
+    for cell in cells:
+        cell.metadata.pop("nbgrader", None)
+    for number, (cell, after) in enumerate(zip(cells, cells[1:])):
+        if cell.cell_type != "code" or BEGIN_SOLUTION not in cell.source:
+            continue
+        kind = _kind_before(cells, number, notebook_path)
+        grade_id = f"{prefix}_{_exercise_name(cell.source, notebook_path, number)}"
+        if grade_id in seen or after.cell_type != "code":
+            raise ValueError(f"{Path(notebook_path).name}: exercise {grade_id} is defined twice or has no check cell after it")
+        seen.add(grade_id)
+        cell.metadata["nbgrader"] = _nbgrader_metadata(grade_id, solution=True)
+        after.metadata["nbgrader"] = _nbgrader_metadata(f"{grade_id}_check", points=POINTS[kind])
+    return nb
+
+
+def _kind_before(cells, number, notebook_path):
+    """"core" or "optional", from the last exercise heading above cell ``number``."""
+    headings = [h for cell in cells[:number] if cell.cell_type == "markdown" for h in EXERCISE_HEADING.findall(cell.source)]
+    kind = EXERCISE_KIND.search(headings[-1]) if headings else None
+    if kind is None:
+        raise ValueError(
+            f"{Path(notebook_path).name}: the solution in cell {number} needs an exercise heading above it "
+            "that ends in (core) or (optional), like '### Exercise 1 · Title (core)'"
+        )
+    return kind.group(1)
+
+
 def read_source(notebook_path):
     """The notebook to execute: from the .ipynb, or from its twin if that was edited last."""
     notebook_path = Path(notebook_path)
@@ -78,9 +136,11 @@ def execute_notebook(notebook_path, timeout=900):
     notebook_path = Path(notebook_path)
     nb = read_source(notebook_path)
     nb.metadata.setdefault("jupytext", {})["formats"] = PAIRED_FORMATS
+    nb.metadata.jupytext["cell_metadata_filter"] = JUPYTEXT_CELL_METADATA
     nb.metadata.jupytext.pop("text_representation", None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     _number_cells(nb)
+    mark_exercises(nb, notebook_path)
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -116,6 +176,11 @@ def strip_solutions(source):
     return "\n".join(lines)
 
 
+def learner_note():
+    """The cell that opens every learner copy (and, as nbgrader's header, every released notebook)."""
+    return nbformat.v4.new_markdown_cell(LEARNER_NOTE, id="learner-note")
+
+
 def learner_copy(nb):
     """The notebook a learner starts from: solutions stubbed, outputs cleared, no twin."""
     nb = copy.deepcopy(nb)
@@ -124,8 +189,9 @@ def learner_copy(nb):
             cell.source = strip_solutions(cell.source)
             cell.outputs = []
             cell.execution_count = None
-    nb.cells.insert(1, nbformat.v4.new_markdown_cell(LEARNER_NOTE, id="learner-note"))
+    nb.cells.insert(0, learner_note())
     nb.metadata["jupytext"] = {"formats": "ipynb"}  # a learner's saves make no .py twin
+    nb.metadata.pop("widgets", None)  # the stored widgets' state: no output is left to show it
     return nb
 
 

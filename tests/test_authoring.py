@@ -1,7 +1,7 @@
 import nbformat
 import pytest
 
-from lstm_course.authoring import LEARNER_NOTE, learner_copy, strip_solutions
+from lstm_course.authoring import LEARNER_NOTE, learner_copy, mark_exercises, strip_solutions
 
 
 def test_solution_block_becomes_the_stub_at_its_indent():
@@ -32,8 +32,37 @@ def test_learner_copy_clears_outputs_and_keeps_the_original():
     code.outputs = [nbformat.v4.new_output("stream", text="1\n")]
     nb.cells = [nbformat.v4.new_markdown_cell("# Title"), code]
     copy = learner_copy(nb)
-    assert [c.source for c in copy.cells][:2] == ["# Title", LEARNER_NOTE]
+    assert [c.source for c in copy.cells][:2] == [LEARNER_NOTE, "# Title"]
     assert copy.cells[2].outputs == [] and copy.cells[2].execution_count is None
     assert "raise NotImplementedError()" in copy.cells[2].source
     assert copy.metadata["jupytext"] == {"formats": "ipynb"}
     assert nb.cells[1].outputs and "return 1" in nb.cells[1].source  # the course notebook is untouched
+    assert "widgets" not in copy.metadata
+
+
+def _exercise_notebook(kind="core"):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(f"### Exercise 1 · Add one ({kind})\nWrite `add_one(x)`."),
+        nbformat.v4.new_code_cell("def add_one(x):\n    ### BEGIN SOLUTION\n    return x + 1\n    ### END SOLUTION"),
+        nbformat.v4.new_code_cell("check_add_one(add_one)"),
+        nbformat.v4.new_code_cell("print('not graded')"),
+    ]
+    nb.metadata["widgets"] = {"state": {}}
+    return nb
+
+
+@pytest.mark.parametrize("kind, points", [("core", 3), ("optional", 1)])
+def test_answer_and_check_cells_get_nbgrader_metadata(kind, points):
+    nb = mark_exercises(_exercise_notebook(kind), "03_name.ipynb")
+    answer, check, other = (cell.metadata.get("nbgrader") for cell in nb.cells[1:])
+    assert answer == {"grade": False, "grade_id": "nb03_add_one", "locked": False, "schema_version": 3, "solution": True, "task": False}
+    assert check == {"grade": True, "grade_id": "nb03_add_one_check", "locked": True, "points": points, "schema_version": 3, "solution": False, "task": False}
+    assert other is None and "nbgrader" not in nb.cells[0].metadata
+
+
+def test_an_exercise_without_core_or_optional_is_refused():
+    nb = _exercise_notebook()
+    nb.cells[0].source = "### Exercise 1 · Add one"
+    with pytest.raises(ValueError, match=r"ends in \(core\) or \(optional\)"):
+        mark_exercises(nb, "03_name.ipynb")

@@ -56,3 +56,23 @@ def test_float32_answers_are_judged_at_float32_tolerance():
         expect_close("h", torch.tensor(expected + 1e-3, dtype=torch.float32), expected, atol=1e-10)
     with pytest.raises(Mistake):
         expect_close("h", expected + 1e-8, expected, atol=1e-10)  # float64 keeps its own tolerance
+
+
+def test_under_nbgrader_a_check_that_does_not_pass_raises_its_diagnosis(monkeypatch):
+    from lstm_course.checks import check_cell_update
+    from lstm_course.checks._core import CheckFailed
+
+    def stub(*args):
+        raise NotImplementedError()
+
+    def wrong(c_prev, f, i, g):
+        return i * c_prev + f * g
+
+    assert check_cell_update(wrong).status == "failed"  # a learner's own run: returned, not raised
+    for run in ("autograde", "validate"):
+        monkeypatch.setenv("NBGRADER_EXECUTION", run)
+        with pytest.raises(CheckFailed, match="f and i are swapped"):
+            check_cell_update(wrong)
+        with pytest.raises(AssertionError, match="not attempted yet"):
+            check_cell_update(stub)
+        assert check_cell_update(lambda c_prev, f, i, g: f * c_prev + i * g)  # a pass is returned

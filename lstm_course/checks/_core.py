@@ -3,6 +3,7 @@
 import functools
 import inspect
 import linecache
+import os
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,22 @@ class CheckResult:
         return f"{_SYMBOLS[self.status]} {self.exercise}: {self.status}. {self.message}"
 
 
+GRADING_RUNS = ("autograde", "validate")  # what nbgrader puts in NBGRADER_EXECUTION for the kernel it starts
+
+
+def grading():
+    """True when nbgrader runs the notebook (``nbgrader autograde`` or ``validate``).
+
+    nbgrader sets the environment variable ``NBGRADER_EXECUTION`` of the kernel it starts to
+    "autograde" or "validate"; a learner's own kernel has no such variable.
+    """
+    return os.environ.get("NBGRADER_EXECUTION", "") in GRADING_RUNS
+
+
+class CheckFailed(AssertionError):
+    """A check that did not pass, under nbgrader: it fails the test cell, with the check's diagnosis."""
+
+
 class Mistake(Exception):
     """Raised inside a check to stop at the first thing that is wrong."""
 
@@ -37,19 +54,18 @@ def check(exercise):
     """Turn ``body(answer, ...) -> success message`` into a check that returns a CheckResult.
 
     The body raises Mistake with a diagnosis; an answer that raises NotImplementedError
-    (the learner copy's stub) is "not attempted yet".
+    (the learner copy's stub) is "not attempted yet". Under nbgrader (``grading()``) a result
+    that is not a pass is raised as CheckFailed, so the test cell scores 0 and the feedback
+    shows the diagnosis; in a learner's own run it is returned and shown.
     """
 
     def decorate(body):
         @functools.wraps(body)
         def run(*args, **kwargs):
-            try:
-                message = body(*args, **kwargs)
-            except NotImplementedError:
-                return CheckResult(exercise, NOT_ATTEMPTED, "Replace `raise NotImplementedError()` with your answer, run that cell, then this one.")
-            except Mistake as mistake:
-                return CheckResult(exercise, FAILED, str(mistake))
-            return CheckResult(exercise, PASSED, message)
+            result = _verdict(exercise, body, args, kwargs)
+            if not result and grading():
+                raise CheckFailed(repr(result))
+            return result
 
         return run
 
@@ -160,6 +176,16 @@ def _changed_in_place(function, originals, given):
         if not _same(before, after):
             return name
     return None
+
+
+def _verdict(exercise, body, args, kwargs):
+    try:
+        message = body(*args, **kwargs)
+    except NotImplementedError:
+        return CheckResult(exercise, NOT_ATTEMPTED, "Replace `raise NotImplementedError()` with your answer, run that cell, then this one.")
+    except Mistake as mistake:
+        return CheckResult(exercise, FAILED, str(mistake))
+    return CheckResult(exercise, PASSED, message)
 
 
 def call(function, *args, **kwargs):
