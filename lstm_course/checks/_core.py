@@ -42,6 +42,13 @@ def grading():
     return os.environ.get("NBGRADER_EXECUTION", "") in GRADING_RUNS
 
 
+class _GradedPass(CheckResult):
+    """A pass under nbgrader: printed, not returned as the cell's value, which nbgrader would try to read as points."""
+
+    def _ipython_display_(self):
+        print(repr(self))
+
+
 class CheckFailed(AssertionError):
     """A check that did not pass, under nbgrader: it fails the test cell, with the check's diagnosis."""
 
@@ -56,15 +63,18 @@ def check(exercise):
     The body raises Mistake with a diagnosis; an answer that raises NotImplementedError
     (the learner copy's stub) is "not attempted yet". Under nbgrader (``grading()``) a result
     that is not a pass is raised as CheckFailed, so the test cell scores 0 and the feedback
-    shows the diagnosis; in a learner's own run it is returned and shown.
+    shows the diagnosis, and a pass is printed; in a learner's own run the result is returned
+    and shown as the cell's value.
     """
 
     def decorate(body):
         @functools.wraps(body)
         def run(*args, **kwargs):
             result = _verdict(exercise, body, args, kwargs)
-            if not result and grading():
-                raise CheckFailed(repr(result))
+            if grading():
+                if not result:
+                    raise CheckFailed(repr(result))
+                return _GradedPass(result.exercise, result.status, result.message)
             return result
 
         return run

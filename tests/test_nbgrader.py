@@ -1,0 +1,153 @@
+"""The course as an nbgrader assignment, graded for real (pytest marker `nbgrader`).
+
+In a temporary nbgrader course directory: generate the assignment from every course notebook,
+check that the release is the learner copies cell for cell, autograde three made-up students
+(the instructor's solutions, the untouched release, one typical wrong answer in each notebook),
+and find the checks' diagnoses in the feedback. It needs the `instructor` extra (nbgrader);
+without it the test is skipped, and in CI (where `CI` is set) it fails instead.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lstm_course.authoring import learner_copy_path, learner_note
+from tests.notebooks import COURSE_NOTEBOOKS
+
+pytestmark = pytest.mark.nbgrader
+
+ASSIGNMENT = "lstm"
+STUDENTS = ("instructor", "untouched", "wrong")
+
+# One typical wrong answer a notebook: (grade_id of the answer cell, text of the solution,
+# what the wrong student wrote instead, words of the check's diagnosis that the feedback shows).
+WRONG_ANSWERS = {}
+
+
+def _nbgrader():
+    """The nbgrader command of this environment, or a skip (a failure in CI) without it."""
+    executable = Path(sys.executable).parent / "nbgrader"
+    if not executable.exists():
+        message = 'nbgrader is not installed: .venv/bin/pip install -e ".[instructor]"'
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return executable
+
+
+def _run(command, course, *args, timeout=3600):
+    # nbgrader calls `alembic` from PATH: this environment's bin first
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    env.pop("NBGRADER_EXECUTION", None)
+    run = subprocess.run(
+        [str(command), *args, "--force"],
+        cwd=course, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout,
+    )
+    assert run.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{run.stdout[-3000:]}\n{run.stderr[-6000:]}"
+    return run.stdout + run.stderr
+
+
+def _course_directory(root):
+    source = root / "source" / ASSIGNMENT
+    source.mkdir(parents=True)
+    for path in COURSE_NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+        nbformat.write(nb, source / path.name)
+    header = nbformat.v4.new_notebook(cells=[learner_note()])
+    nbformat.write(header, root / "header.ipynb")
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.course_id = 'lstm-course'\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        "c.IncludeHeaderFooter.header = 'header.ipynb'\n"
+        "c.Execute.timeout = 900\n"
+    )
+
+
+def _submit(root, student, notebooks):
+    folder = root / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, folder / name)
+
+
+def _cells(nb):
+    return [(cell.cell_type, cell.source) for cell in nb.cells]
+
+
+def _solutions(root):
+    """The release with each answer cell replaced by the instructor's (the cells keep the release's metadata)."""
+    released = {}
+    for path in COURSE_NOTEBOOKS:
+        release = nbformat.read(root / "release" / ASSIGNMENT / path.name, as_version=4)
+        course = {c.metadata["nbgrader"]["grade_id"]: c.source for c in nbformat.read(path, as_version=4).cells if "nbgrader" in c.metadata}
+        for cell in release.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if cell.metadata.get("nbgrader", {}).get("solution"):
+                cell.source = course[grade_id]
+        released[path.name] = release
+    return released
+
+
+def _scores(root):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        return {
+            (student, grade.notebook.name, grade.cell.name): (grade.score, grade.max_score)
+            for student in STUDENTS
+            for notebook in gradebook.find_submission(ASSIGNMENT, student).notebooks
+            for grade in notebook.grades
+        }
+
+
+def test_the_course_is_an_nbgrader_assignment_that_grades_itself(tmp_path):
+    nbgrader = _nbgrader()
+    root = tmp_path / "course"
+    root.mkdir()
+    _course_directory(root)
+
+    _run(nbgrader, root, "generate_assignment", ASSIGNMENT)
+    release = {p.name: nbformat.read(root / "release" / ASSIGNMENT / p.name, as_version=4) for p in COURSE_NOTEBOOKS}
+    for path in COURSE_NOTEBOOKS:
+        assert _cells(release[path.name]) == _cells(nbformat.read(learner_copy_path(path), as_version=4)), (
+            f"nbgrader's release of {path.name} differs from its learner copy"
+        )
+
+    solutions = _solutions(root)
+    wrong = {name: nbformat.from_dict(nb) for name, nb in solutions.items()}
+    for name, (grade_id, right, mistake, _) in WRONG_ANSWERS.items():
+        cell = next(c for c in wrong[name].cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+        assert right in cell.source, f"{name}: the wrong answer's text {right!r} is not in {grade_id}"
+        cell.source = cell.source.replace(right, mistake)
+    assert set(WRONG_ANSWERS) == {p.name for p in COURSE_NOTEBOOKS}, "every notebook needs a wrong answer"
+    _submit(root, "instructor", solutions)
+    _submit(root, "untouched", release)
+    _submit(root, "wrong", wrong)
+
+    log = _run(nbgrader, root, "autograde", ASSIGNMENT)
+    assert "full credit" not in log, "a check cell's output was read as points"
+    scores = _scores(root)
+    checks = {(nb, cell): points for (student, nb, cell), (_, points) in scores.items() if student == "instructor"}
+    assert len(checks) == sum(
+        1 for p in COURSE_NOTEBOOKS for c in nbformat.read(p, as_version=4).cells if c.metadata.get("nbgrader", {}).get("grade")
+    ), "every check cell is graded"
+    wrong_cells = {(name[:-6], f"{grade_id}_check") for name, (grade_id, *_) in WRONG_ANSWERS.items()}
+    for (notebook, cell), points in checks.items():
+        assert scores["instructor", notebook, cell][0] == points, f"the solutions lose points on {notebook} {cell}"
+        assert scores["untouched", notebook, cell][0] == 0, f"the untouched release scores on {notebook} {cell}"
+        expected = 0 if (notebook, cell) in wrong_cells else points
+        assert scores["wrong", notebook, cell][0] == expected, f"the wrong student's {notebook} {cell}: expected {expected}"
+
+    _run(nbgrader, root, "generate_feedback", ASSIGNMENT)
+    for name, (_, _, _, diagnosis) in WRONG_ANSWERS.items():
+        feedback = (root / "feedback" / "wrong" / ASSIGNMENT / name.replace(".ipynb", ".html")).read_text()
+        assert diagnosis in feedback, f"the feedback on {name} does not show the diagnosis {diagnosis!r}"
