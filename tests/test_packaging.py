@@ -134,15 +134,23 @@ def test_binder_postbuild_is_executable_and_installs_the_package(tmp_path):
         stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
     )
     assert run.returncode == 0, f"binder/postBuild failed:\n{run.stdout}\n{run.stderr}"
+    # On a hub the user's home volume covers the repository that postBuild ran in: the
+    # package must be found without it, from another folder. (This environment has none of
+    # its dependencies, which Binder's conda environment holds, so it is found, not imported.)
+    shutil.rmtree(checkout)
+    find = "import importlib.metadata as m, importlib.util as u; print(m.version('lstm_course'), u.find_spec('lstm_course').origin)"
     installed = subprocess.run(
-        [bin_dir / "python", "-c", "import importlib.metadata as m; print(m.version('lstm_course'))"],
-        capture_output=True, text=True,
+        [bin_dir / "python", "-c", find],
+        cwd=tmp_path, capture_output=True, text=True,
     )
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert installed.stdout.strip() == project["version"], (
-        f"after binder/postBuild, expected lstm_course {project['version']} installed, got: "
-        f"{installed.stdout.strip() or installed.stderr.strip()}"
+    version, _, location = installed.stdout.strip().partition(" ")
+    assert version == project["version"], (
+        f"after binder/postBuild with the repository removed, expected lstm_course {project['version']} "
+        f"to be found, got: {installed.stdout.strip() or installed.stderr.strip()}"
     )
+    assert Path(location).is_relative_to(environment), f"lstm_course is found at {location}, outside the environment"
+    assert Path(location).is_file(), f"lstm_course's {location} is gone with the repository"
 
 
 def test_repo2docker_builds_binder_from_binder_folder():
@@ -199,14 +207,16 @@ def test_ci_runs_the_readmes_set_up_and_test_commands():
     readme = readme_commands()
     set_up = the_one(readme, lambda c: "venv" in c and "-m" in c, "makes the .venv")
     chromium = the_one(readme, lambda c: "apt-get" in c, "installs Chromium for the browser test")
+    instructor = the_one(readme, lambda c: any("[instructor]" in word for word in c), "installs the instructor extra")
     test = the_one(readme, lambda c: "pytest" in c, "runs pytest")
     ci = ci_commands()
-    for what, command in [("set-up", set_up), ("Chromium", chromium), ("test", test)]:
+    for what, command in [("set-up", set_up), ("Chromium", chromium), ("instructor", instructor), ("test", test)]:
         assert command in ci, f".ci/run does not run the README's {what} command: {shlex.join(command)}"
     assert ci.index(set_up) < ci.index(test), ".ci/run must install before it tests"
     assert ci.index(chromium) < ci.index(test), ".ci/run must install Chromium before it tests"
+    assert ci.index(set_up) < ci.index(instructor) < ci.index(test), ".ci/run must install nbgrader into the .venv before it tests"
     # and nothing else: CI installs no more than a reader does, and runs no other tests
-    readers = (set_up, chromium, test)
+    readers = (set_up, chromium, instructor, test)
     others = [c for c in ci if c not in readers and any(installs_or_tests(word) for word in c)]
     assert not others, f".ci/run installs or tests beyond the README: {[shlex.join(c) for c in others]}"
     ci_script = ROOT / ".ci" / "run"
