@@ -1,3 +1,4 @@
+import sys
 import tomllib
 from importlib import metadata
 from pathlib import Path
@@ -54,8 +55,9 @@ def test_a_mismatched_version_gets_a_cross_and_the_fix(monkeypatch, no_gpu):
     (numpy,) = report.problems
     assert (numpy.name, numpy.installed, numpy.ok) == ("numpy", "1.0.0", False)
     line = next(line for line in repr(report).splitlines() if line.startswith("numpy"))
-    assert "1.0.0" in line and "❌" in line and f"fix: {SETUP_COMMAND}" in line
-    assert f"1 of {len(PYPROJECT['dependencies']) + 1} requirements not met" in repr(report) and "restart the kernel" in repr(report)
+    assert "1.0.0" in line and "❌ another version; fix: " in line and f'{sys.executable} -m pip install "numpy==2.4.6"' in line
+    summary = f"1 of {len(PYPROJECT['dependencies']) + 1} requirements not met (0 missing, 1 another version)"
+    assert summary in repr(report) and "restart the kernel" in repr(report)
 
 
 def test_a_missing_package_says_not_installed(monkeypatch, no_gpu):
@@ -63,7 +65,8 @@ def test_a_missing_package_says_not_installed(monkeypatch, no_gpu):
     monkeypatch.setattr(environment, "installed_version", lambda name: None if name == "ipywidgets" else real(name))
     report = check_environment()
     line = next(line for line in repr(report).splitlines() if line.startswith("ipywidgets"))
-    assert "not installed" in line and "❌" in line and SETUP_COMMAND in line
+    assert "not installed" in line and "❌ missing; fix: " in line and 'pip install "ipywidgets==8.1.9"' in line
+    assert "(1 missing, 0 another version)" in repr(report)
 
 
 def test_a_local_version_label_matches_its_pin(monkeypatch):
@@ -92,7 +95,7 @@ def test_a_package_that_is_not_installed_itself_says_so(monkeypatch, no_gpu):
     assert not report.ok
     assert [row.name for row in report.problems] == ["lstm_course"]
     line = next(line for line in repr(report).splitlines() if line.startswith("lstm_course"))
-    assert line.split()[1:5] == ["installed", "not", "installed", "❌"] and SETUP_COMMAND in line
+    assert line.split()[1:6] == ["installed", "not", "installed", "❌", "missing;"] and SETUP_COMMAND in line
 
 
 def test_report_format(monkeypatch, no_gpu):
@@ -120,3 +123,44 @@ def test_gpu_is_information_only(monkeypatch):
 
 def test_gpu_info_is_text():
     assert isinstance(environment.gpu_info(), str) and environment.gpu_info()
+
+
+@pytest.mark.parametrize(
+    "environ, folders, expected",
+    [
+        ({"BINDER_LAUNCH_HOST": "https://binder.example/", "JUPYTERHUB_USER": "jovyan"}, (), environment.BINDER),
+        ({"JUPYTERHUB_API_TOKEN": "secret", "JUPYTERHUB_USER": "ada"}, (), environment.HUB),
+        ({}, ("conda-meta",), environment.CONDA),
+        ({}, ("venv",), environment.VENV),
+        ({}, (), environment.OTHER),
+    ],
+)
+def test_the_installation_is_told_from_the_environment(tmp_path, environ, folders, expected):
+    for folder in folders:
+        (tmp_path / folder).mkdir()
+    prefix = tmp_path / "venv" if "venv" in folders else tmp_path
+    assert environment.installation(environ, prefix=prefix, base_prefix=tmp_path) == expected
+
+
+@pytest.mark.parametrize(
+    "how, fix, after",
+    [
+        (environment.CONDA, 'conda install -c conda-forge "numpy=2.4.6"', "with the environment active"),
+        (environment.BINDER, "needs numpy==2.4.6", "launch a new one from the course's Binder link"),
+        (environment.HUB, "needs numpy==2.4.6", "show them this table"),
+        (environment.VENV, f'{sys.executable} -m pip install "numpy==2.4.6"', "from the repository's root"),
+    ],
+)
+def test_the_fix_fits_the_installation(monkeypatch, no_gpu, how, fix, after):
+    real = environment.installed_version
+    monkeypatch.setattr(environment, "installation", lambda: how)
+    monkeypatch.setattr(environment, "installed_version", lambda name: "1.0.0" if name == "numpy" else real(name))
+    text = repr(check_environment())
+    assert f"fix: {fix}" in text and after in text, text
+
+
+def test_conda_names_are_conda_forges(monkeypatch, no_gpu):
+    monkeypatch.setattr(environment, "installation", lambda: environment.CONDA)
+    monkeypatch.setattr(environment, "installed_version", lambda name: None)
+    text = repr(check_environment())
+    assert '"pytorch-cpu=2.13.0"' in text and '"matplotlib-base=3.11.2"' in text

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lstm_course.environment import CONDA_NAMES  # pip's name -> conda-forge's, where they differ
+
 ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENT_FILES = ["environment.yml", "binder/environment.yml"]
 
-# pip's name -> conda-forge's name, where they differ
-CONDA_NAMES = {"torch": "pytorch-cpu", "matplotlib": "matplotlib-base"}
 # in the conda environments only: the interpreter, and pip for the course package itself
 CONDA_ONLY = {"python", "pip"}
 
