@@ -16,8 +16,10 @@ for this one step, so this module does it in a few lines; nbgrader reads the sam
 
 import argparse
 import copy
+import queue
 import re
 import sys
+import time
 from pathlib import Path
 
 import jupytext
@@ -129,10 +131,46 @@ def read_source(notebook_path):
     return nb
 
 
-def execute_notebook(notebook_path, timeout=900):
-    """Run a notebook in a fresh kernel and write it, with its outputs, and its twin."""
+POLL_SLICE_S = 0.5  # how long one wait on a kernel channel lasts before the client looks again
+
+
+def _in_slices(get_msg):
+    """A channel's ``get_msg`` that waits in slices of POLL_SLICE_S, up to the same timeout.
+
+    Waiting once on the socket for a whole cell's timeout was seen to miss the kernel's reply
+    on a busy machine (the kernel had replied; the client waited until the timeout); each new
+    slice asks the socket again.
+    """
+
+    async def get_msg_in_slices(timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return await get_msg(timeout=POLL_SLICE_S if left is None else min(POLL_SLICE_S, left))
+            except queue.Empty:
+                if left is not None and left <= POLL_SLICE_S:
+                    raise
+
+    return get_msg_in_slices
+
+
+def notebook_client(nb, timeout=900, **options):
+    """An nbclient NotebookClient for the course's notebooks, that waits on the kernel in slices."""
     from nbclient import NotebookClient
 
+    class SlicedPollingClient(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            for channel in (kc.shell_channel, kc.iopub_channel):
+                channel.get_msg = _in_slices(channel.get_msg)
+            return kc
+
+    return SlicedPollingClient(nb, timeout=timeout, kernel_name="python3", **options)
+
+
+def execute_notebook(notebook_path, timeout=900):
+    """Run a notebook in a fresh kernel and write it, with its outputs, and its twin."""
     notebook_path = Path(notebook_path)
     nb = read_source(notebook_path)
     nb.metadata.setdefault("jupytext", {})["formats"] = PAIRED_FORMATS
@@ -141,14 +179,7 @@ def execute_notebook(notebook_path, timeout=900):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     _number_cells(nb)
     mark_exercises(nb, notebook_path)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        record_timing=False,
-        resources={"metadata": {"path": str(notebook_path.parent)}},
-    )
-    client.execute()
+    notebook_client(nb, timeout, record_timing=False, resources={"metadata": {"path": str(notebook_path.parent)}}).execute()
     nbformat.write(nb, notebook_path)
     twin_path(notebook_path).write_text(twin_text(nb), encoding="utf-8")
     return nb

@@ -66,3 +66,22 @@ def test_an_exercise_without_core_or_optional_is_refused():
     nb.cells[0].source = "### Exercise 1 · Add one"
     with pytest.raises(ValueError, match=r"ends in \(core\) or \(optional\)"):
         mark_exercises(nb, "03_name.ipynb")
+
+
+def test_notebook_02_executes_on_a_busy_machine():
+    """Two processes spin on the CPU while the course's client runs notebook 02, widget cells included."""
+    import subprocess
+    import sys
+
+    from lstm_course.authoring import notebook_client
+    from tests.notebooks import NOTEBOOKS_DIR
+
+    path = NOTEBOOKS_DIR / "02_hand_counter.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+    try:
+        notebook_client(nb, timeout=300, resources={"metadata": {"path": str(path.parent)}}).execute()
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+    assert all(not any(o.output_type == "error" for o in c.get("outputs", [])) for c in nb.cells if "raises-exception" not in c.metadata.get("tags", []))

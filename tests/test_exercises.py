@@ -2,9 +2,8 @@
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 
-from lstm_course.authoring import BEGIN_SOLUTION, learner_copy_path, stale_learner_copies
+from lstm_course.authoring import BEGIN_SOLUTION, learner_copy_path, notebook_client, stale_learner_copies
 from tests.notebooks import COURSE_NOTEBOOKS, NOTEBOOKS_DIR
 
 
@@ -40,7 +39,7 @@ def test_every_notebook_has_a_checked_exercise_whose_solution_passes(notebook):
 @pytest.mark.parametrize("notebook", COURSE_NOTEBOOKS, ids=lambda p: p.name)
 def test_learner_copy_runs_and_every_check_says_not_attempted(notebook):
     copy = nbformat.read(learner_copy_path(notebook), as_version=4)
-    NotebookClient(copy, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(learner_copy_path(notebook).parent)}}).execute()
+    notebook_client(copy, timeout=600, resources={"metadata": {"path": str(learner_copy_path(notebook).parent)}}).execute()
     checks = _check_cells(copy, nbformat.read(notebook, as_version=4))
     assert checks, f"{notebook.name}: no check cell found in the learner copy"
     for cell in checks:
