@@ -2,6 +2,7 @@
 
     python -m lstm_course.authoring execute [NOTEBOOK ...]   # all of notebooks/ by default
     python -m lstm_course.authoring exercises [--check]
+    python -m lstm_course.authoring release FOLDER          # the learner copies alone, to publish
 
 ``execute`` runs each notebook top to bottom in a fresh kernel, stores the outputs, rewrites
 its ``py:percent`` twin and the learner copies. If the twin was edited more recently than the
@@ -256,6 +257,22 @@ def write_learner_copies(notebooks_dir):
     return written
 
 
+def write_release(notebooks_dir, folder):
+    """Write every learner copy, fresh from its course notebook, into ``folder``: no solutions, no outputs."""
+    folder = Path(folder)
+    if folder.resolve().is_relative_to(Path(notebooks_dir).resolve()):
+        raise ValueError(f"{folder} is inside {notebooks_dir}: write the release somewhere else")
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for path in course_notebooks(notebooks_dir):
+        text = learner_copy_text(path)
+        if BEGIN_SOLUTION in text or END_SOLUTION in text:
+            raise ValueError(f"{path.name}: a solution marker is left in its learner copy")
+        (folder / path.name).write_text(text, encoding="utf-8")
+        written.append(folder / path.name)
+    return written
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m lstm_course.authoring", description=__doc__.split("\n")[0])
     parser.add_argument("--notebooks-dir", default="notebooks", type=Path)
@@ -264,6 +281,8 @@ def main(argv=None):
     execute.add_argument("notebooks", nargs="*", type=Path, help="default: every course notebook")
     exercises = commands.add_parser("exercises", help="write the learner copies")
     exercises.add_argument("--check", action="store_true", help="only report stale copies")
+    release = commands.add_parser("release", help="write the learner copies alone into a folder, to publish")
+    release.add_argument("folder", type=Path)
     args = parser.parse_args(argv)
 
     if not args.notebooks_dir.is_dir():
@@ -272,6 +291,10 @@ def main(argv=None):
         for path in args.notebooks or course_notebooks(args.notebooks_dir):
             print(f"executing {path}")
             execute_notebook(path)
+    if args.command == "release":
+        for path in write_release(args.notebooks_dir, args.folder):
+            print(f"wrote {path}")
+        return 0
     if args.command == "exercises" and args.check:
         stale = stale_learner_copies(args.notebooks_dir)
         for path in stale:

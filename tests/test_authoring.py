@@ -85,3 +85,17 @@ def test_notebook_02_executes_on_a_busy_machine():
         for spinner in spinners:
             spinner.kill()
     assert all(not any(o.output_type == "error" for o in c.get("outputs", [])) for c in nb.cells if "raises-exception" not in c.metadata.get("tags", []))
+
+
+def test_a_release_holds_the_learner_copies_and_no_solution(tmp_path):
+    from lstm_course.authoring import learner_copy_text, main
+    from tests.notebooks import COURSE_NOTEBOOKS, NOTEBOOKS_DIR
+
+    assert main(["--notebooks-dir", str(NOTEBOOKS_DIR), "release", str(tmp_path / "release")]) == 0
+    written = sorted((tmp_path / "release").iterdir())
+    assert [p.name for p in written] == [p.name for p in COURSE_NOTEBOOKS]
+    for path, notebook in zip(written, COURSE_NOTEBOOKS):
+        assert path.read_text(encoding="utf-8") == learner_copy_text(notebook)
+        assert "### BEGIN SOLUTION" not in path.read_text(encoding="utf-8")
+    with pytest.raises(ValueError, match="inside"):
+        main(["--notebooks-dir", str(NOTEBOOKS_DIR), "release", str(NOTEBOOKS_DIR / "out")])
