@@ -140,6 +140,8 @@ print(tuple(with_matmul.shape))
 
 # %%
 def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    """input (batch, seq, input_size), initial_states (h_0, c_0) each (batch, hidden)
+    -> output (batch, seq, hidden), (h_n, c_n) each (1, batch, hidden)."""
     ### BEGIN SOLUTION
     h, c = initial_states  # (batch, hidden) each
     x_proj = input @ w_ih.T + b_ih + b_hh  # all input projections at once: (batch, seq, 4 * hidden)
@@ -240,6 +242,7 @@ for name, parameter in torch.nn.LSTM(input_size, hidden_size, num_layers=2, bidi
 
 # %%
 def lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    """lstm_forward's arguments and results, the steps taken from t = seq - 1 down to t = 0."""
     ### BEGIN SOLUTION
     h, c = initial_states
     x_proj = input @ w_ih.T + b_ih + b_hh  # (batch, seq, 4 * hidden)
@@ -274,6 +277,8 @@ check_lstm_forward_reverse(lstm_forward_reverse)
 
 # %%
 def two_layer_forward(input, initial_states, weights_layer0, weights_layer1):
+    """input (batch, seq, input_size), initial_states (h_0, c_0) each (2, batch, hidden),
+    weights_layerK (w_ih, w_hh, b_ih, b_hh) -> output (batch, seq, hidden), (h_n, c_n) each (2, batch, hidden)."""
     ### BEGIN SOLUTION
     h_0, c_0 = initial_states  # (2, batch, hidden) each
     output_0, (h_n_0, c_n_0) = lstm_course.lstm_forward(input, (h_0[0], c_0[0]), *weights_layer0)
@@ -289,9 +294,9 @@ check_two_layer_forward(two_layer_forward)
 # ## 7. `HandLSTM`: a drop-in `nn.LSTM`
 #
 # `lstm_course.HandLSTM` runs the clean form once per layer and direction, as in these exercises,
-# and accepts everything `nn.LSTM` accepts: any number of layers, both directions, `batch_first`, `proj_size`, unbatched input, dropout between layers.
-# It has the same constructor and the same parameter names and shapes, so a `state_dict`
-# moves between the two:
+# and accepts everything `nn.LSTM` accepts: any number of layers, both directions, `batch_first`,
+# `proj_size`, unbatched input, dropout between layers. It has the same constructor and the same
+# parameter names and shapes, so a `state_dict` moves between the two:
 
 # %%
 config = dict(input_size=4, hidden_size=6, num_layers=2, bidirectional=True, batch_first=True)
@@ -333,7 +338,7 @@ for name, a, b in zip(names, *gradients.values()):
 print(f"{len(names)} gradients equal to within 1e-10: {', '.join(names[:3])}, ...")
 
 # %% [markdown]
-# The package's tests repeat this comparison for hundreds of random configurations.
+# The package's tests repeat this comparison, outputs and gradients, for 200 random configurations.
 # `lstm_course.fast_lstm.FastHandLSTM` is the same module with a faster recurrence and a backward
 # pass written by hand; its docstring says what each change gained.
 #

@@ -14,6 +14,14 @@ def stub(*args):
     raise NotImplementedError()
 
 
+def assert_fails_naming(result, words):
+    """The check failed, its message holds each of ``words`` and ends in one punctuation mark."""
+    assert result.status == "failed", result
+    for word in words:
+        assert word in result.message, (word, result.message)
+    assert result.message[-1] in ".?" and result.message[-2] not in ".?"
+
+
 def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh, order="ifgo", mistake=None, reverse=False):
     """The notebook's solution, with one typical mistake switched on by ``mistake``."""
     h, c = initial_states
@@ -122,11 +130,7 @@ def _ignores_its_arguments(input, initial_states, w_ih, w_hh, b_ih, b_hh):
          "reversed", "float32-inside", "notebook-globals", "no-states", "h-c-swapped", "no-return", "in-place"],
 )
 def test_forward_wrong_answers_are_named(answer, words):
-    result = check_lstm_forward(answer)
-    assert result.status == "failed", result
-    for word in words:
-        assert word in result.message, (word, result.message)
-    assert result.message[-1] in ".?" and result.message[-2] not in ".?"  # one punctuation mark
+    assert_fails_naming(check_lstm_forward(answer), words)
 
 
 def test_forward_unseen_sizes_catch_an_answer_that_only_fits_the_first():
@@ -188,10 +192,7 @@ def test_reverse_right_answers_pass(answer):
     ids=["forwards", "gates-fi", "no-b_hh", "reversed-output", "h_n-from-end", "no-states"],
 )
 def test_reverse_wrong_answers_are_named(answer, words):
-    result = check_lstm_forward_reverse(answer)
-    assert result.status == "failed", result
-    for word in words:
-        assert word in result.message, (word, result.message)
+    assert_fails_naming(check_lstm_forward_reverse(answer), words)
 
 
 def test_a_reverse_gate_mistake_is_not_told_to_walk_backwards():
@@ -262,10 +263,7 @@ def test_two_layer_right_answers_pass(answer):
     ids=["input-to-layer-1", "weights-twice", "chained-states", "top-only", "new-dim", "layers-swapped", "layer-0-output"],
 )
 def test_two_layer_wrong_answers_are_named(answer, words):
-    result = check_two_layer_forward(answer)
-    assert result.status == "failed", result
-    for word in words:
-        assert word in result.message, (word, result.message)
+    assert_fails_naming(check_two_layer_forward(answer), words)
 
 
 def test_two_layer_shape_errors_get_the_layers_shapes():

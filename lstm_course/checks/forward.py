@@ -16,6 +16,8 @@ ATOL = 1e-9  # float64 against float64: nn.LSTM and a correct answer differ by a
 FORWARD_SIGNATURE = "lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh)"
 REVERSE_SIGNATURE = "lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh)"
 TWO_LAYER_SIGNATURE = "two_layer_forward(input, initial_states, weights_layer0, weights_layer1)"
+FORWARD_HINT = "Compare your loop with the equations, one step at a time."
+REVERSE_HINT = "Compare your loop with lstm_forward's, one step at a time: only the order of the steps differs."
 ONE_LAYER_SHAPES = (
     "Check each product's shapes: w_ih is (4 * hidden, input_size) and w_hh is (4 * hidden, hidden), "
     "so the inputs meet w_ih.T and h meets w_hh.T, as in the equations."
@@ -147,7 +149,7 @@ def _float32_inside(name, got, expected):
         )
 
 
-def _judge_output(got, expected, mistakes, hint="Compare your loop with the equations, one step at a time."):
+def _judge_output(got, expected, mistakes, hint=FORWARD_HINT):
     """``output`` against ``expected`` ``(batch, seq, hidden)``; ``mistakes()`` yields ``(message, output, ...)``."""
     batch, seq, hidden = expected.shape
     got_shape = tuple(getattr(got, "shape", ()))
@@ -230,7 +232,9 @@ def _reverse_mistakes(x, states, weights):
     yield from _single_mistakes(x, states, weights, reverse=True)
 
 
-REVERSE_HINT = "Compare your loop with lstm_forward's, one step at a time: only the order of the steps differs."
+def _judge_reverse_h_n(got, expected, output):
+    if _close(got, output[None, :, -1]) and not _close(got, expected):
+        raise Mistake("h_n is the state at the last time index; the reverse direction ends at time step 0: h_n equals output[:, 0].")
 
 
 @check("Run the sequence backwards")
@@ -244,8 +248,7 @@ def check_lstm_forward_reverse(lstm_forward_reverse):
         output, h_n, c_n = output[..., hidden:], h_n[1:], c_n[1:]  # the reverse direction's half
         got_output, got_h_n, got_c_n = _call(lstm_forward_reverse, REVERSE_SIGNATURE, ONE_LAYER_SHAPES, label, x, states, *weights)
         _in_case(label, _judge_output, got_output, output, lambda: _reverse_mistakes(x, states, weights), REVERSE_HINT)
-        if _close(got_h_n, output[None, :, -1]) and not _close(got_h_n, h_n):
-            raise Mistake(f"{label}: h_n is the state at the last time index; the reverse direction ends at time step 0: h_n equals output[:, 0].")
+        _in_case(label, _judge_reverse_h_n, got_h_n, h_n, output)
         _in_case(label, _judge_state, "h_n", got_h_n, h_n, "c_n", c_n)
         _in_case(label, _judge_state, "c_n", got_c_n, c_n, "h_n", h_n)
     return "your loop matches the reverse half of a bidirectional nn.LSTM."
@@ -254,42 +257,16 @@ def check_lstm_forward_reverse(lstm_forward_reverse):
 # ----------------------------------------------------------------------------- two stacked layers
 
 
-def _layer_run(x, h_0, c_0, weights, k, mistake=None):
-    """Layer k of a stack (or a layer that starts from layer k's initial states): output, h, c."""
-    return _run(x, h_0[k], c_0[k], *weights, mistake=mistake)
-
-
 def _two_layer_mistakes(x, h_0, c_0, weights0, weights1):
-    """``(message, output, h_n, c_n)`` for the typical mistakes of stacking two layers."""
-    out0, h0, c0 = _layer_run(x, h_0, c_0, weights0, 0)
-    stacked = lambda out, h1, c1: (out, torch.stack([h0, h1]), torch.stack([c0, c1]))  # noqa: E731
+    """``(message, output)`` for the typical mistakes of stacking two layers."""
+    out0, h0, c0 = _run(x, h_0[0], c_0[0], *weights0)
     if x.shape[-1] == weights1[0].shape[-1]:  # these two only compute when input_size == hidden
-        yield ("layer 1 read the input instead of layer 0's output: feed layer 0's output to layer 1.",
-               *stacked(*_layer_run(x, h_0, c_0, weights1, 1)))
-        yield ("layer 1 used layer 0's weights: layer 1 has its own, weights_layer1.",
-               *stacked(*_layer_run(out0, h_0, c_0, weights0, 1)))
-    yield ("layer 1 started from h_0[0], c_0[0]: layer k starts from h_0[k] and c_0[k].",
-           *stacked(*_layer_run(out0, h_0, c_0, weights1, 0)))
+        yield "layer 1 read the input instead of layer 0's output: feed layer 0's output to layer 1.", _run(x, h_0[1], c_0[1], *weights1)[0]
+        yield "layer 1 used layer 0's weights: layer 1 has its own, weights_layer1.", _run(out0, h_0[1], c_0[1], *weights0)[0]
+    yield "layer 1 started from h_0[0], c_0[0]: layer k starts from h_0[k] and c_0[k].", _run(out0, h_0[0], c_0[0], *weights1)[0]
     yield ("layer 1 started from layer 0's final state: each layer starts from its own initial state, layer k from h_0[k] and c_0[k].",
-           *stacked(*_run(out0, h0, c0, *weights1)))
-    yield ("output is layer 0's output: the stack's output is the top layer's, layer 1's.", out0, None, None)
-
-
-@check("Stack two layers")
-def check_two_layer_forward(two_layer_forward):
-    """``two_layer_forward(input, (h_0, c_0), weights_layer0, weights_layer1)`` -> ``output, (h_n, c_n)``
-    as a 2-layer nn.LSTM(batch_first=True); h_0, c_0, h_n, c_n are ``(2, batch, hidden)``."""
-    for number, sizes in enumerate(TWO_LAYER_SIZES, start=1):
-        lstm, x, (h_0, c_0), (output, h_n, c_n) = _case(sizes, seed=300 + number, num_layers=2)
-        weights0, weights1, label = _weights(lstm, "_l0"), _weights(lstm, "_l1"), _label(number, sizes)
-        got_output, got_h_n, got_c_n = _call(two_layer_forward, TWO_LAYER_SIGNATURE, TWO_LAYER_SHAPES, label, x, (h_0, c_0), weights0, weights1)
-        mistakes = lambda: _two_layer_mistakes(x, h_0, c_0, weights0, weights1)  # noqa: E731
-        _in_case(label, _judge_output, got_output, output, mistakes)
-        _in_case(label, _judge_layers, "h_n", got_h_n, h_n)
-        _in_case(label, _judge_layers, "c_n", got_c_n, c_n)
-        for name, got, expected, other_name, other in (("h_n", got_h_n, h_n, "c_n", c_n), ("c_n", got_c_n, c_n, "h_n", h_n)):
-            _in_case(label, _judge_state, name, got, expected, other_name, other)
-    return "your two layers equal a 2-layer nn.LSTM on sizes you had not seen."
+           _run(out0, h0, c0, *weights1)[0])
+    yield "output is layer 0's output: the stack's output is the top layer's, layer 1's.", out0
 
 
 def _judge_layers(name, got, expected):
@@ -303,3 +280,19 @@ def _judge_layers(name, got, expected):
         raise Mistake(f"{name} should have shape (2, batch, hidden) = {tuple(expected.shape)}, got {got_shape}: join the layers' (1, batch, hidden) states along dim 0 without adding a dim.")
     if _close(got, expected.flip(0)):
         raise Mistake(f"{name} has the layers in the wrong order: {name}[0] is layer 0's final state, {name}[1] layer 1's.")
+
+
+@check("Stack two layers")
+def check_two_layer_forward(two_layer_forward):
+    """``two_layer_forward(input, (h_0, c_0), weights_layer0, weights_layer1)`` -> ``output, (h_n, c_n)``
+    as a 2-layer nn.LSTM(batch_first=True); h_0, c_0, h_n, c_n are ``(2, batch, hidden)``."""
+    for number, sizes in enumerate(TWO_LAYER_SIZES, start=1):
+        lstm, x, (h_0, c_0), (output, h_n, c_n) = _case(sizes, seed=300 + number, num_layers=2)
+        weights0, weights1, label = _weights(lstm, "_l0"), _weights(lstm, "_l1"), _label(number, sizes)
+        got_output, got_h_n, got_c_n = _call(two_layer_forward, TWO_LAYER_SIGNATURE, TWO_LAYER_SHAPES, label, x, (h_0, c_0), weights0, weights1)
+        mistakes = lambda: _two_layer_mistakes(x, h_0, c_0, weights0, weights1)  # noqa: E731
+        _in_case(label, _judge_output, got_output, output, mistakes)
+        for name, got, expected, other_name, other in (("h_n", got_h_n, h_n, "c_n", c_n), ("c_n", got_c_n, c_n, "h_n", h_n)):
+            _in_case(label, _judge_layers, name, got, expected)
+            _in_case(label, _judge_state, name, got, expected, other_name, other)
+    return "your two layers equal a 2-layer nn.LSTM on sizes you had not seen."
