@@ -2,25 +2,25 @@
 # # 03 · Writing `lstm_forward` by hand, and proving it equals PyTorch's
 #
 # In notebook 01 you computed one LSTM step. Here you write the whole forward pass over a batch
-# of sequences, the way `nn.LSTM` computes it, and you check every number against PyTorch.
+# of sequences, the way `nn.LSTM` computes it, then run it backwards and stack two layers; a check
+# compares each of your functions with PyTorch on sizes you have not seen.
 #
 # By the end of this notebook you will be able to:
 #
 # - say why tiling the weights over the batch and calling `bmm` at every step is slow and memory hungry;
 # - write the clean form: one matmul for all the input projections, one matmul per step for the recurrence;
+# - run an LSTM over a sequence backwards, and stack two layers, as `nn.LSTM` does;
 # - check a hand-written LSTM against `nn.LSTMCell` step by step and against `nn.LSTM` as a whole;
 # - load an `nn.LSTM`'s `state_dict` into `HandLSTM` and get the same outputs and the same gradients;
 # - read a timing comparison as a ratio to `nn.LSTM`, measured on your own machine.
 
 # %%
-import inspect
-
 import numpy as np
 import torch
 
 import lstm_course
 from lstm_course import HandLSTM, benchmark, numpy_lstm, plots
-from lstm_course.checks import check_input_projections, check_lstm_forward_reverse
+from lstm_course.checks import check_lstm_forward, check_lstm_forward_reverse, check_two_layer_forward
 
 lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thread; 4-digit printing
 
@@ -122,9 +122,27 @@ print(tuple(with_matmul.shape))
 # c_t &= f \odot c_{t-1} + i \odot g, \qquad h_t = o \odot \tanh(c_t)
 # \end{aligned}
 # $$
+#
+# ### Exercise 1 · `lstm_forward` in the clean form (core)
+#
+# Write `lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh)` from these equations:
+#
+# - `input` is `(batch, seq, input_size)`; `initial_states` is the pair `(h_0, c_0)`, each `(batch, hidden)`;
+# - the weights are `nn.LSTM`'s: `w_ih` `(4 * hidden, input_size)`, `w_hh` `(4 * hidden, hidden)`,
+#   `b_ih` and `b_hh` `(4 * hidden,)`, their rows the four gates in PyTorch's order `i, f, g, o`;
+# - return `output, (h_n, c_n)`: `output` is `(batch, seq, hidden)`, the `h` of every step, and
+#   `h_n`, `c_n` are the states after the last step, each `(1, batch, hidden)`, as
+#   `nn.LSTM(batch_first=True)` returns them.
+#
+# Use one matmul for all the input projections, before the loop, and one matmul per step inside
+# it. The check runs your function on four sizes this notebook does not use (batch 1, seq 1 and
+# hidden 1 among them), compares it with `nn.LSTM`, and says which mistake it sees.
 
 # %%
 def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    """input (batch, seq, input_size), initial_states (h_0, c_0) each (batch, hidden)
+    -> output (batch, seq, hidden), (h_n, c_n) each (1, batch, hidden)."""
+    ### BEGIN SOLUTION
     h, c = initial_states  # (batch, hidden) each
     x_proj = input @ w_ih.T + b_ih + b_hh  # all input projections at once: (batch, seq, 4 * hidden)
     outputs = []
@@ -135,9 +153,20 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh):
         h = torch.sigmoid(o) * torch.tanh(c)
         outputs.append(h)
     return torch.stack(outputs, dim=1), (h[None], c[None])  # (batch, seq, hidden), (1, batch, hidden) x 2
+    ### END SOLUTION
 
 
-output, (h_n, c_n) = lstm_forward(x, (h_0, c_0), w_ih, w_hh, b_ih, b_hh)
+# %%
+check_lstm_forward(lstm_forward)
+
+# %% [markdown]
+# From here on we use `lstm_course.lstm_forward`, which passes the same check:
+
+# %%
+check_lstm_forward(lstm_course.lstm_forward)
+
+# %%
+output, (h_n, c_n) = lstm_course.lstm_forward(x, (h_0, c_0), w_ih, w_hh, b_ih, b_hh)
 torch.testing.assert_close(output, expected_output)
 torch.testing.assert_close(h_n, expected_h_n)
 torch.testing.assert_close(c_n, expected_c_n)
@@ -147,12 +176,11 @@ print("output", tuple(output.shape), " h_n", tuple(h_n.shape), " c_n", tuple(c_n
 # `torch.testing.assert_close` passes silently when the tensors agree within float32's
 # tolerance (`rtol=1.3e-6`, `atol=1e-5`), and raises with the largest difference when they don't.
 #
-# The package holds the same function as `lstm_course.lstm_forward`, with input checks that
-# say what went wrong (a wrong shape, a dtype mismatch) instead of an obscure trace. Here we pass
-# `h_0` with `nn.LSTM`'s layer dimension by mistake:
+# The package's version also checks its arguments, and says what is wrong with them (a wrong
+# shape, a dtype mismatch) instead of an obscure trace. Here we pass `h_0` with `nn.LSTM`'s layer
+# dimension by mistake:
 
 # %%
-torch.testing.assert_close(lstm_course.lstm_forward(x, (h_0, c_0), w_ih, w_hh, b_ih, b_hh)[0], output)
 try:
     lstm_course.lstm_forward(x, (h_0[None], c_0), w_ih, w_hh, b_ih, b_hh)
 except ValueError as error:
@@ -190,12 +218,85 @@ np.testing.assert_allclose(np_output, expected_output.numpy(), rtol=1e-5, atol=1
 print("NumPy:", np_output.shape, np_h_n.shape, np_c_n.shape)
 
 # %% [markdown]
-# ## 6. `HandLSTM`: a drop-in `nn.LSTM`
+# ## 6. The other direction, and a second layer
 #
-# `lstm_course.HandLSTM` generalises the clean form to everything `nn.LSTM` accepts: several
-# layers, both directions, `batch_first`, `proj_size`, unbatched input, dropout between layers.
-# It has the same constructor and the same parameter names and shapes, so a `state_dict`
-# moves between the two:
+# A bidirectional `nn.LSTM` runs a second LSTM over the sequence, from the last step to the first.
+# A stacked one feeds layer 0's outputs, the whole sequence of them, to layer 1 as its input. Each
+# of these LSTMs has its own four parameters, named with `_reverse` and `_l1`:
+
+# %%
+for name, parameter in torch.nn.LSTM(input_size, hidden_size, num_layers=2, bidirectional=True).named_parameters():
+    print(f"{name:24s} {tuple(parameter.shape)}")
+
+# %% [markdown]
+# Layer 1 of this stack reads both directions' outputs side by side, `2 * hidden_size = 12` wide.
+# In exercise 3 the stack has one direction, so its layer 1 reads `hidden` numbers per step.
+#
+# ### Exercise 2 · Run the sequence backwards (core)
+#
+# Write `lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh)`: the same arguments
+# and shapes as `lstm_forward`, but the steps go from the last one, `t = seq - 1`, down to `t = 0`,
+# starting from `(h_0, c_0)`. Store each step's `h` at its own time index, so that `output[:, t]`
+# belongs to input step `t`; `h_n` and `c_n` are the states after the last step computed, the one
+# at `t = 0`. The check compares your function with the reverse half of a bidirectional `nn.LSTM`.
+
+# %%
+def lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    """lstm_forward's arguments and results, the steps taken from t = seq - 1 down to t = 0."""
+    ### BEGIN SOLUTION
+    h, c = initial_states
+    x_proj = input @ w_ih.T + b_ih + b_hh  # (batch, seq, 4 * hidden)
+    outputs = [None] * input.shape[1]
+    for t in reversed(range(input.shape[1])):
+        i, f, g, o = (x_proj[:, t] + h @ w_hh.T).chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        outputs[t] = h
+    return torch.stack(outputs, dim=1), (h[None], c[None])
+    ### END SOLUTION
+
+
+# %%
+check_lstm_forward_reverse(lstm_forward_reverse)
+
+# %% [markdown]
+# ### Exercise 3 · Two stacked layers (core)
+#
+# Write `two_layer_forward(input, initial_states, weights_layer0, weights_layer1)`, the forward pass
+# of `nn.LSTM(input_size, hidden, num_layers=2, batch_first=True)`:
+#
+# - `input` is `(batch, seq, input_size)`; `initial_states` is `(h_0, c_0)`, each `(2, batch, hidden)`,
+#   row `k` for layer `k`, as `nn.LSTM` takes them;
+# - `weights_layer0` and `weights_layer1` are each `(w_ih, w_hh, b_ih, b_hh)`; layer 0's `w_ih` is
+#   `(4 * hidden, input_size)`, layer 1's `(4 * hidden, hidden)`;
+# - return `output, (h_n, c_n)`: `output` is the top layer's, `(batch, seq, hidden)`; `h_n` and
+#   `c_n` are each `(2, batch, hidden)`, row `k` the final state of layer `k`.
+#
+# Call `lstm_course.lstm_forward` once per layer. The check compares your function with a
+# two-layer `nn.LSTM` on three sizes.
+
+# %%
+def two_layer_forward(input, initial_states, weights_layer0, weights_layer1):
+    """input (batch, seq, input_size), initial_states (h_0, c_0) each (2, batch, hidden),
+    weights_layerK (w_ih, w_hh, b_ih, b_hh) -> output (batch, seq, hidden), (h_n, c_n) each (2, batch, hidden)."""
+    ### BEGIN SOLUTION
+    h_0, c_0 = initial_states  # (2, batch, hidden) each
+    output_0, (h_n_0, c_n_0) = lstm_course.lstm_forward(input, (h_0[0], c_0[0]), *weights_layer0)
+    output_1, (h_n_1, c_n_1) = lstm_course.lstm_forward(output_0, (h_0[1], c_0[1]), *weights_layer1)
+    return output_1, (torch.cat([h_n_0, h_n_1]), torch.cat([c_n_0, c_n_1]))  # (batch, seq, hidden), (2, batch, hidden) x 2
+    ### END SOLUTION
+
+
+# %%
+check_two_layer_forward(two_layer_forward)
+
+# %% [markdown]
+# ## 7. `HandLSTM`: a drop-in `nn.LSTM`
+#
+# `lstm_course.HandLSTM` runs the clean form once per layer and direction, as in these exercises,
+# and accepts everything `nn.LSTM` accepts: any number of layers, both directions, `batch_first`,
+# `proj_size`, unbatched input, dropout between layers. It has the same constructor and the same
+# parameter names and shapes, so a `state_dict` moves between the two:
 
 # %%
 config = dict(input_size=4, hidden_size=6, num_layers=2, bidirectional=True, batch_first=True)
@@ -213,14 +314,7 @@ for got, want in zip(hand(x2)[1], reference(x2)[1]):
 print("output", tuple(hand(x2)[0].shape), " h_n", tuple(hand(x2)[1][0].shape))
 
 # %% [markdown]
-# Its forward pass is a few dozen lines; here is the heart of it, the recurrence of one
-# direction (the reverse direction simply walks `t` backwards):
-
-# %%
-print(inspect.getsource(lstm_course.hand_lstm._run_direction))
-
-# %% [markdown]
-# ## 7. Equal gradients
+# ## 8. Equal gradients
 #
 # `HandLSTM` is built only from differentiable tensor operations, so autograd gives it a backward
 # pass for free. The gradients must match `nn.LSTM`'s for the input and every parameter. We use
@@ -244,24 +338,15 @@ for name, a, b in zip(names, *gradients.values()):
 print(f"{len(names)} gradients equal to within 1e-10: {', '.join(names[:3])}, ...")
 
 # %% [markdown]
-# The package's tests repeat this comparison for hundreds of random configurations (layers,
-# directions, `batch_first`, `proj_size`, biases, batched or not, with or without `h_0`,
-# float32 and float64).
+# The package's tests repeat this comparison, outputs and gradients, for 200 random configurations.
+# `lstm_course.fast_lstm.FastHandLSTM` is the same module with a faster recurrence and a backward
+# pass written by hand; its docstring says what each change gained.
 #
-# The package also has `lstm_course.fast_lstm.FastHandLSTM`: the same module (same parameters,
-# same results) with the fastest recurrence we could write in plain PyTorch. It hands the
-# per-step matmul to the library `nn.LSTM` itself uses, with the weights packed once per call,
-# works in place in reused buffers, and computes its backward pass with a loop written by hand
-# (the chain rule of notebook 06) instead of autograd's graph. Its docstring lists what each
-# change gained.
-
-# %% [markdown]
-# ## 8. How fast is it?
+# ## 9. How fast is it?
 #
-# Timings depend on the machine and on what else it is doing, so we always time `nn.LSTM` in the
-# same run and report **ratios**: 2.0 means twice as slow as `nn.LSTM`. Each ratio is the median
-# of three repeats, with PyTorch on one thread. The cell below takes about half a minute, and your
-# numbers will differ from ours.
+# Timings depend on the machine, so we time `nn.LSTM` in the same run and print **ratios**: 2.0
+# means twice as slow as `nn.LSTM` (the median of three repeats, one thread). The cell takes about
+# 15 seconds on our machine; your numbers will differ from ours.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -274,24 +359,15 @@ for size, result in results.items():
 fig = plots.plot_time_ratios(results)
 
 # %% [markdown]
-# What to read in it:
-#
-# - at the tutorial size, a call of `nn.LSTM` takes a fraction of a millisecond, so Python's cost
-#   per operation dominates every hand-written version: the ratios are large and noisy;
-# - at the medium size the matmuls dominate: the **tiled** form is by far the slowest (64 copies
-#   of the weights, multiplied one batch row at a time), while **`lstm_forward`** and
-#   **`HandLSTM`** come within a small factor of `nn.LSTM`;
-# - **`FastHandLSTM`** closes most of the remaining gap at the medium size; at the tutorial size
-#   there is too little work per call for its tricks to pay.
-#
-# `benchmarks/lstm_speed.py` measures the same at three sizes, forward and forward+backward, and
-# the NumPy version too (NumPy's own BLAS threads must be set before NumPy is imported, which a
-# script can do and a notebook that already imported it cannot).
+# The tiled form is the slowest at both sizes: it multiplies `batch` copies of the weights one
+# row at a time. The next cell checks that. `benchmarks/lstm_speed.py` measures more sizes, the
+# backward pass and the NumPy version.
 
 # %%
-medium = results["medium"]["ratios"]
-assert medium["tiled"]["forward"] > medium["lstm_forward"]["forward"], "tiling the weights should cost time"
-assert all(modes["forward"] > 0 for modes in medium.values())
+for size, result in results.items():
+    ratios = {name: modes["forward"] for name, modes in result["ratios"].items()}
+    assert max(ratios, key=ratios.get) == "tiled", f"{size}: tiling the weights should cost the most time, got {ratios}"
+print("the tiled form is the slowest at both sizes")
 
 # %% [markdown]
 # ## Summary
@@ -300,56 +376,11 @@ assert all(modes["forward"] > 0 for modes in medium.values())
 #   makes `batch` copies of the weights and replaces one efficient matmul by `batch` small ones.
 # - The clean form projects all inputs at once, `input @ w_ih.T + b_ih + b_hh`, then does one
 #   matmul per step for the recurrence, `h @ w_hh.T`.
+# - The reverse direction walks `t` from `seq - 1` down to `0` and stores each `h` at its own time
+#   index; a second layer reads the first layer's output, and `h_n` holds one row per layer.
 # - `torch.testing.assert_close` against `nn.LSTMCell` (step by step) and `nn.LSTM` (whole
 #   sequence) is how you prove a hand-written LSTM right.
 # - `HandLSTM` loads an `nn.LSTM`'s `state_dict` and gives equal outputs and gradients.
 #
 # Next: [04_bidirectional_and_stacked](04_bidirectional_and_stacked.ipynb), where the shapes of
 # every configuration are made visible.
-
-# %% [markdown]
-# ## Exercises
-#
-# ### Exercise 1 · All input projections in one matmul
-#
-# *Write `input_projections(input, w_ih, b_ih, b_hh)`: `input` is `(batch, seq, input_size)`;
-# return `(batch, seq, 4 * hidden)`, the input part of every gate at every step.*
-
-# %%
-def input_projections(input, w_ih, b_ih, b_hh):
-    ### BEGIN SOLUTION
-    return input @ w_ih.T + b_ih + b_hh
-    ### END SOLUTION
-
-
-# %%
-check_input_projections(input_projections)
-
-# %% [markdown]
-# ### Exercise 2 · Run the sequence backwards
-#
-# *A bidirectional LSTM's reverse direction reads the sequence from the last step to the first.
-# Write `lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh)`: the same
-# arguments and shapes as `lstm_forward`, but walking `t` from `seq - 1` down to `0`. Store each
-# step's `h` at its own time index, so `output[:, t]` belongs to input step `t`; return
-# `output, (h_n, c_n)` where `h_n` is the state after the last step computed (time step 0).*
-#
-# The check compares your function with the reverse half of a bidirectional `nn.LSTM`.
-
-# %%
-def lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh):
-    ### BEGIN SOLUTION
-    h, c = initial_states
-    x_proj = input @ w_ih.T + b_ih + b_hh  # (batch, seq, 4 * hidden)
-    outputs = [None] * input.shape[1]
-    for t in reversed(range(input.shape[1])):
-        i, f, g, o = (x_proj[:, t] + h @ w_hh.T).chunk(4, dim=1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
-        outputs[t] = h
-    return torch.stack(outputs, dim=1), (h[None], c[None])
-    ### END SOLUTION
-
-
-# %%
-check_lstm_forward_reverse(lstm_forward_reverse)

@@ -13,7 +13,7 @@ from lstm_course.hand_lstm import lstm_forward_tiled
 
 def definitions_from_notebook(path, names):
     """The functions a notebook defines under these names, compiled from its code cells alone."""
-    namespace = {"torch": torch}
+    namespace = {"torch": torch, "lstm_course": lstm_course}
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code":
             tree = ast.parse(cell.source)
@@ -24,16 +24,54 @@ def definitions_from_notebook(path, names):
     return {name: namespace[name] for name in names}
 
 
-def test_notebook_03_forward_functions_match_the_package():
-    taught = definitions_from_notebook(NOTEBOOKS_DIR / "03_lstm_forward.ipynb", ["lstm_forward", "lstm_forward_tiled"])
+def _notebook_03(names):
+    return definitions_from_notebook(NOTEBOOKS_DIR / "03_lstm_forward.ipynb", names)
+
+
+def _lstm_case(num_layers=1, bidirectional=False):
+    """A float64 nn.LSTM and a HandLSTM with its weights, an input and initial states of other sizes than the notebook's."""
     torch.manual_seed(0)
-    lstm = torch.nn.LSTM(5, 7, batch_first=True, dtype=torch.float64)
+    config = dict(input_size=5, hidden_size=7, num_layers=num_layers, bidirectional=bidirectional, batch_first=True, dtype=torch.float64)
+    hand = lstm_course.HandLSTM(**config)
+    hand.load_state_dict(torch.nn.LSTM(**config).state_dict())
+    rows = num_layers * (2 if bidirectional else 1)
     x = torch.randn(4, 6, 5, dtype=torch.float64)
-    states = (torch.randn(4, 7, dtype=torch.float64), torch.randn(4, 7, dtype=torch.float64))
-    weights = [p.detach() for p in lstm.parameters()]
+    states = (torch.randn(rows, 4, 7, dtype=torch.float64), torch.randn(rows, 4, 7, dtype=torch.float64))
+    return hand, x, states
+
+
+def _weights(module, suffix):
+    return [getattr(module, name + suffix).detach() for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+
+
+def _assert_same(got, expected, name):
+    (output, (h_n, c_n)), (want_output, (want_h_n, want_c_n)) = got, expected
+    for part, a, b in (("output", output, want_output), ("h_n", h_n, want_h_n), ("c_n", c_n, want_c_n)):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12, msg=f"notebook's {name}: {part} differs")
+
+
+def test_notebook_03_forward_functions_match_the_package():
+    """The learner's lstm_forward (the solution) and the tiled first attempt both equal lstm_course.lstm_forward."""
+    taught = _notebook_03(["lstm_forward", "lstm_forward_tiled"])
+    hand, x, (h_0, c_0) = _lstm_case()
+    states, weights = (h_0[0], c_0[0]), _weights(hand, "_l0")
     expected = lstm_course.lstm_forward(x, states, *weights)
+    _assert_same(hand(x, (h_0, c_0)), expected, "HandLSTM")
     for name, package_function in (("lstm_forward", lstm_course.lstm_forward), ("lstm_forward_tiled", lstm_forward_tiled)):
-        got = taught[name](x, states, *weights)
-        torch.testing.assert_close(got[0], expected[0], rtol=1e-12, atol=1e-12, msg=f"notebook's {name}: output differs")
-        torch.testing.assert_close(got[1], expected[1], rtol=1e-12, atol=1e-12, msg=f"notebook's {name}: states differ")
-        torch.testing.assert_close(package_function(x, states, *weights)[0], got[0], rtol=1e-12, atol=1e-12)
+        _assert_same(taught[name](x, states, *weights), expected, name)
+        _assert_same(package_function(x, states, *weights), expected, name)
+
+
+def test_notebook_03_reverse_direction_matches_handlstm():
+    reverse = _notebook_03(["lstm_forward_reverse"])["lstm_forward_reverse"]
+    hand, x, (h_0, c_0) = _lstm_case(bidirectional=True)
+    output, (h_n, c_n) = hand(x, (h_0, c_0))
+    got = reverse(x, (h_0[1], c_0[1]), *_weights(hand, "_l0_reverse"))
+    _assert_same(got, (output[..., 7:], (h_n[1:], c_n[1:])), "lstm_forward_reverse")
+
+
+def test_notebook_03_two_layers_match_handlstm():
+    two_layer_forward = _notebook_03(["two_layer_forward"])["two_layer_forward"]
+    hand, x, states = _lstm_case(num_layers=2)
+    got = two_layer_forward(x, states, _weights(hand, "_l0"), _weights(hand, "_l1"))
+    _assert_same(got, hand(x, states), "two_layer_forward")
