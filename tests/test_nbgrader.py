@@ -26,7 +26,12 @@ STUDENTS = ("instructor", "untouched", "wrong")
 
 # One typical wrong answer a notebook: (grade_id of the answer cell, text of the solution,
 # what the wrong student wrote instead, words of the check's diagnosis that the feedback shows).
-WRONG_ANSWERS = {}
+WRONG_ANSWERS = {
+    "03_lstm_forward.ipynb": (
+        "nb03_lstm_forward", "i, f, g, o = gates.chunk(4, dim=1)", "f, i, g, o = gates.chunk(4, dim=1)",
+        "you read the gates in the order f, i, g, o",
+    ),
+}
 
 
 def _nbgrader():
