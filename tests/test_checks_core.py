@@ -56,3 +56,13 @@ def test_float32_answers_are_judged_at_float32_tolerance():
         expect_close("h", torch.tensor(expected + 1e-3, dtype=torch.float32), expected, atol=1e-10)
     with pytest.raises(Mistake):
         expect_close("h", expected + 1e-8, expected, atol=1e-10)  # float64 keeps its own tolerance
+
+
+def test_as_array_keeps_float32_only_when_asked():
+    from lstm_course.checks._core import as_array
+
+    value = torch.ones(2, dtype=torch.float32)
+    assert as_array("h", value).dtype == np.float64
+    assert as_array("h", value, keep_float32=True).dtype == np.float32
+    assert as_array("h", np.ones(2), keep_float32=True).dtype == np.float64
+    assert as_array("h", [1, 2], keep_float32=True).dtype == np.float64
