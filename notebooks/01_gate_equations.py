@@ -270,6 +270,7 @@ for gate, rows in blocks.items():
 # i, f, g, o: `w_ih` is `(4 * hidden_size, input_size)`, `w_hh` is `(4 * hidden_size, hidden_size)`,
 # `b_ih` and `b_hh` are `(4 * hidden_size,)`. Use `sigmoid` and `np.tanh`; don't change the arrays
 # you are given.* The check runs your step on random cases of other sizes than this section's.
+# (With one example per row, as here, the equations' $W x$ is `x @ W.T`.)
 #
 # Hint: the four gates' pre-activations together form one `(batch, 4 * hidden_size)` array, and
 # `np.split(z, 4, axis=1)` cuts such an array into its four blocks of `hidden_size` columns.
