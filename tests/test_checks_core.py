@@ -76,3 +76,13 @@ def test_under_nbgrader_a_check_that_does_not_pass_raises_its_diagnosis(monkeypa
         with pytest.raises(AssertionError, match="not attempted yet"):
             check_cell_update(stub)
         assert check_cell_update(lambda c_prev, f, i, g: f * c_prev + i * g)  # a pass is returned
+
+
+def test_as_array_keeps_float32_only_when_asked():
+    from lstm_course.checks._core import as_array
+
+    value = torch.ones(2, dtype=torch.float32)
+    assert as_array("h", value).dtype == np.float64
+    assert as_array("h", value, keep_float32=True).dtype == np.float32
+    assert as_array("h", np.ones(2), keep_float32=True).dtype == np.float64
+    assert as_array("h", [1, 2], keep_float32=True).dtype == np.float64

@@ -1,9 +1,12 @@
+from types import MappingProxyType
+
 import nbformat
 import numpy as np
 import pytest
 import torch
 
-from lstm_course.checks import check_lstm_num_parameters, check_lstm_step, check_to_pytorch_order
+from lstm_course import numpy_lstm
+from lstm_course.checks import check_lstm_num_parameters, check_lstm_step, check_to_pytorch_order, gate_equations
 from lstm_course.checks.gate_equations import COUNT_CONFIGS, counted, step_case, torch_num_parameters, wrong_step
 from lstm_course.numpy_lstm import lstm_cell, sigmoid
 from tests.notebooks import NOTEBOOKS_DIR
@@ -44,6 +47,54 @@ def test_step_solution_on_torch_tensors_passes():
         return h.detach(), c.detach()
 
     assert check_lstm_step(in_torch)
+
+
+def test_step_written_gate_by_gate_passes():
+    def gate_by_gate(x, h, c, w_ih, w_hh, b_ih, b_hh):
+        H = h.shape[1]
+
+        def gate(k, activation):
+            rows = slice(k * H, (k + 1) * H)
+            return activation(x @ w_ih[rows].T + b_ih[rows] + h @ w_hh[rows].T + b_hh[rows])
+
+        i, f, g, o = gate(0, sigmoid), gate(1, sigmoid), gate(2, np.tanh), gate(3, sigmoid)
+        c_new = f * c + i * g
+        return o * np.tanh(c_new), c_new
+
+    assert check_lstm_step(gate_by_gate)
+
+
+def _in_float32(answer):
+    return lambda *args: answer(*(a.astype(np.float32) for a in args))
+
+
+def test_a_float32_step_is_judged_at_float32_tolerance():
+    assert check_lstm_step(_in_float32(step_solution))
+
+    def in_torch_float32(*args):
+        x, h, c, w_ih, w_hh, b_ih, b_hh = (torch.from_numpy(a).float() for a in args)
+        z_i, z_f, z_g, z_o = (x @ w_ih.T + b_ih + h @ w_hh.T + b_hh).chunk(4, dim=1)
+        c_new = torch.sigmoid(z_f) * c + torch.sigmoid(z_i) * torch.tanh(z_g)
+        return torch.sigmoid(z_o) * torch.tanh(c_new), c_new
+
+    assert check_lstm_step(in_torch_float32)
+    result = check_lstm_step(_in_float32(_with(order="figo")))
+    assert not result and "input and forget gates are swapped" in result.message and "float32" in result.message
+
+
+def test_an_answer_that_replaces_the_package_cell_cannot_pass(monkeypatch):
+    def replaces_the_reference(x, h, c, w_ih, w_hh, b_ih, b_hh):
+        monkeypatch.setattr(numpy_lstm, "lstm_cell", lambda *args, **kwargs: (np.zeros_like(h), np.zeros_like(c)))
+        return np.zeros_like(h), np.zeros_like(c)
+
+    assert not check_lstm_step(replaces_the_reference)
+
+
+def test_nothing_an_answer_can_reach_in_the_check_module_is_mutable():
+    """The checks of notebook 01 draw their cases afresh; their constants are tuples, strings and read-only mappings."""
+    for name, value in vars(gate_equations).items():
+        if name.lstrip("_").isupper():
+            assert isinstance(value, (tuple, str, int, float, MappingProxyType)), name
 
 
 def test_wrong_step_without_mistakes_is_the_package_cell():
@@ -297,3 +348,25 @@ def test_the_notebooks_solutions_pass_their_checks():
     assert check_lstm_step(namespace["lstm_step"])
     assert check_to_pytorch_order(namespace["to_pytorch_order"])
     assert check_lstm_num_parameters(namespace["lstm_num_parameters"])
+
+
+# --- correct answers written another way ------------------------------------------------------------
+
+
+def test_order_by_a_list_of_rows_passes():
+    def by_rows(w):
+        H = len(w) // 4
+        return w[[*range(H, 2 * H), *range(H), *range(2 * H, 4 * H)]]
+
+    assert check_to_pytorch_order(by_rows)
+    assert check_to_pytorch_order(lambda w: torch.cat([torch.as_tensor(w).chunk(4)[k] for k in (1, 0, 2, 3)]))
+
+
+def test_count_in_closed_form_passes():
+    def closed_form(input_size, hidden_size, num_layers=1, bidirectional=False):
+        D, H = 1 + bidirectional, hidden_size
+        first = 4 * H * (input_size + H) + 8 * H
+        later = 4 * H * (D * H + H) + 8 * H
+        return D * (first + (num_layers - 1) * later)
+
+    assert check_lstm_num_parameters(closed_form)

@@ -257,3 +257,19 @@ def test_time_ratio_bars_show_every_measured_ratio():
     assert heights == [1.5, 2.5, 3.0, 12.0]
     assert ax.get_legend_handles_labels()[1] == ["tiled", "numpy"]
     plt.close(fig)
+
+
+# --- plot_first_input_effect -------------------------------------------------------------
+
+
+def test_first_input_effect_plots_h_for_every_model_and_c_for_the_lstms():
+    from lstm_course.fading_memory import MODELS, compare_memories
+
+    results = compare_memories(seq=12)
+    fig = plots.plot_first_input_effect(results)
+    (ax,) = fig.axes
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == [f"{MODELS[0]}: $h_t$"] + [f"{model}: ${name}_t$" for model in MODELS[1:] for name in "hc"]
+    assert ax.get_yscale() == "log"
+    np.testing.assert_array_equal(ax.get_lines()[0].get_xdata(), np.arange(1, 13))
+    np.testing.assert_array_equal(ax.get_lines()[0].get_ydata(), results[MODELS[0]]["h"])

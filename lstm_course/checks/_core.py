@@ -223,14 +223,19 @@ def call(function, *args, **kwargs):
     return result
 
 
-def as_array(name, value):
-    """The answer as a float array (tensors included), or a Mistake saying what came instead."""
+def as_array(name, value, keep_float32=False):
+    """The answer as a float array (tensors included), or a Mistake saying what came instead.
+
+    With ``keep_float32``, a float32 answer stays float32, so that ``expect_close`` judges it at float32 tolerance.
+    """
+    low_precision = keep_float32 and is_low_precision(value)
     if hasattr(value, "detach"):
         value = value.detach().cpu().numpy()
     try:
-        return np.asarray(value, dtype=np.float64)
+        array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
         raise Mistake(f"{name} should be numbers, got {type(value).__name__}: {value!r:.80}") from None
+    return array.astype(np.float32) if low_precision else array
 
 
 FLOAT32_ATOL, FLOAT32_RTOL = 1e-5, 1e-4  # what float32 arithmetic keeps of a float64 answer
