@@ -12,6 +12,10 @@ def stub(*args):
     raise NotImplementedError()
 
 
+def _ends_in_one_mark(message):
+    return message[-1] in ".?!" and message[-2] not in ".?!"
+
+
 # --- backward_final_state(output, hidden_size) ---------------------------------------------
 
 
@@ -47,6 +51,7 @@ def test_backward_solution_passes():
 def test_backward_wrong_answers_are_named(answer, words):
     result = check_backward_final_state(answer)
     assert result.status == "failed", result
+    assert _ends_in_one_mark(result.message), result.message
     assert result.message.startswith("Case 1: output of shape (3, 4, 6)")
     for word in words:
         assert word in result.message, (word, result.message)
@@ -202,6 +207,7 @@ WRONG_FINAL_STATES = [
 def test_final_states_wrong_answers_are_named(answer, case, words):
     result = check_final_states(answer)
     assert result.status == "failed", result
+    assert _ends_in_one_mark(result.message), result.message
     assert result.message.startswith(f"Case {case}: num_layers="), result.message
     for word in words:
         assert word in result.message, (word, result.message)
@@ -225,6 +231,17 @@ def test_final_states_errors_and_unknown_mistakes_are_diagnosed():
     result = check_final_states(scaled)
     assert not result and "from_h_n at sample 0, unit 0: expected" in result.message and "forward then backward" in result.message
     assert "returned None" in check_final_states(lambda o, h, L, bi, bf: None).message
+
+
+def test_final_states_that_asserts_agreement_is_told_why_it_fails():
+    def asserts(output, h_n, num_layers, bidirectional, batch_first):
+        from_output, from_h_n = reference_final_states(output, h_n, num_layers, bidirectional, batch_first)
+        torch.testing.assert_close(from_output, from_h_n)
+        return from_output, from_h_n
+
+    result = check_final_states(asserts)
+    assert not result and "raised AssertionError" in result.message and "need not agree here" in result.message
+    assert _ends_in_one_mark(result.message)
 
 
 def test_final_states_answer_that_writes_into_h_n_cannot_pass():
@@ -297,6 +314,7 @@ def _layers(lstm):
 def test_initial_wrong_answers_are_named(answer, case, words):
     result = check_initial_states(answer)
     assert result.status == "failed", result
+    assert _ends_in_one_mark(result.message), result.message
     assert result.message.startswith(f"Case {case}: nn.LSTM(")
     for word in words:
         assert word in result.message, (word, result.message)

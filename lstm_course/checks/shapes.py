@@ -175,8 +175,8 @@ def _output_mistakes(output, bidirectional, batch_first):
 
 
 VIEW_SWAPPED = ("you viewed h_n as (num_directions, num_layers, batch, H), but it is layer by layer, and within a layer "
-                "forward then backward: h_n.view(num_layers, num_directions, batch, H)[-1] is the last layer. (Such a "
-                "view runs without an error: it only reads the same memory in another order.)")
+                "forward then backward: h_n.view(num_layers, num_directions, batch, H)[-1] is the last layer. Such a "
+                "view runs without an error: it only reads the same memory in another order.")
 H_N_NOT_BATCH_FIRST = ("batch_first does not apply to h_n: it is (num_layers * D, batch, H) whatever batch_first says "
                        "(batch_first changes input and output only). Index h_n as it is, without transposing it.")
 
@@ -265,7 +265,11 @@ def check_final_states(final_states):
         try:
             result = call(final_states, output, h_n, L, bidirectional, batch_first)
         except Mistake as mistake:
-            raise Mistake(f"{where}: {with_hint(mistake, FINAL_STATES_SIGNATURE, LAYOUT_HINT)}") from None
+            message = with_hint(mistake, FINAL_STATES_SIGNATURE, LAYOUT_HINT)
+            if "raised AssertionError" in message:
+                message += (" The check gives your function output and h_n of two different inputs, so they need not "
+                            "agree here: return both, and compare them outside the function.")
+            raise Mistake(f"{where}: {message}") from None
         if not isinstance(result, (tuple, list)) or len(result) != 2:
             what = f"one tensor of shape {tuple(result.shape)}" if hasattr(result, "shape") else type(result).__name__
             raise Mistake(f"{where}: return the pair (from_output, from_h_n), got {what}.")
