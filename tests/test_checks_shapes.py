@@ -320,6 +320,22 @@ def test_initial_wrong_answers_are_named(answer, case, words):
         assert word in result.message, (word, result.message)
 
 
+def test_initial_states_that_change_the_lstm_cannot_pass():
+    def drops_the_projection(lstm, batch):
+        lstm.proj_size = 0  # now hidden_size wide states "fit" this module
+        return initial_states(lstm, batch)
+
+    result = check_initial_states(drops_the_projection)
+    assert not result and result.message.startswith("Case 4") and "proj_size=3, h is proj_size wide" in result.message
+
+    def fewer_layers(lstm, batch):
+        lstm.num_layers = 1
+        return initial_states(lstm, batch)
+
+    result = check_initial_states(fewer_layers)
+    assert not result and result.message.startswith("Case 2") and "should have shape (2, 3, 5)" in result.message
+
+
 def test_checks_leave_the_learners_random_numbers_alone():
     torch.manual_seed(123)
     expected = torch.rand(3)

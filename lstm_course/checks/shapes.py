@@ -328,7 +328,8 @@ def _state_mistake(name, got, expected, config, batch):
 def check_initial_states(initial_states):
     """``initial_states(lstm, batch)`` must return ``(h_0, c_0)``, zeros, shaped as ``lstm`` expects them."""
     for number, (config, batch) in enumerate(INIT_CASES, start=1):
-        lstm, _ = _run(config, batch, 3, seed=20 + number)
+        lstm, _ = _run(config, batch, 3, seed=20 + number)  # the learner's; the check judges with its own below
+        reference, _ = _run(config, batch, 3, seed=20 + number)
         shown = ", ".join(f"{key}={value}" for key, value in config.items())
         where = f"Case {number}: nn.LSTM({shown}), batch={batch}"
         try:
@@ -339,7 +340,7 @@ def check_initial_states(initial_states):
             what = f"one tensor of shape {tuple(result.shape)}" if hasattr(result, "shape") else type(result).__name__
             raise Mistake(f"{where}: return the pair (h_0, c_0), got {what}.")
         h_0, c_0 = (_as_tensor(name, value) for name, value in zip(("h_0", "c_0"), result))
-        expected = state_shapes(lstm, batch)
+        expected = state_shapes(config, batch)  # from the case itself, whatever the answer did to its lstm
         for name, got, shape in (("h_0", h_0, expected[0]), ("c_0", c_0, expected[1])):
             if tuple(got.shape) != shape:
                 raise Mistake(f"{where}: {_state_mistake(name, tuple(got.shape), shape, config, batch)}")
@@ -350,7 +351,7 @@ def check_initial_states(initial_states):
         with torch.no_grad(), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="LSTM with projections is not supported")
             try:
-                lstm(x, tuple(value.to(torch.float32) for value in (h_0, c_0)))
+                reference(x, tuple(value.to(torch.float32) for value in (h_0, c_0)))
             except RuntimeError as error:  # the shapes were right; something else is off
                 raise Mistake(f"{where}: nn.LSTM refused your states: {error}") from None
     return (f"Your states fit {len(INIT_CASES)} LSTMs: one or more layers, one or two directions, batch_first, "
