@@ -3,7 +3,8 @@
 ``lstm_shapes(module_or_config, input_shape)`` answers "what shapes will I get?" for an
 ``nn.LSTM``, a ``HandLSTM`` or a dict of ``nn.LSTM``'s constructor arguments, without running
 anything: the shapes of ``output``, ``h_n``, ``c_n`` and of every parameter, and the parameter
-count. Notebook 04 checks every rule here against a real ``nn.LSTM``.
+count. Notebook 04 checks every rule here against a real ``nn.LSTM``. ``final_states`` finds
+the last layer's final states in what an ``nn.LSTM`` returns, in ``output`` and in ``h_n``.
 
 The rules, with ``D = 2 if bidirectional else 1`` and ``H_out = proj_size or hidden_size``:
 
@@ -213,6 +214,26 @@ def lstm_shapes(module_or_config, input_shape):
         "parameters": parameters,
         "num_parameters": sum(math.prod(shape) for shape in parameters.values()),
     }
+
+
+# ----------------------------------------------------------------------------- states in the results
+
+
+def final_states(output, h_n, num_layers, bidirectional, batch_first):
+    """The last layer's final states in an ``nn.LSTM``'s results, found twice: in ``output`` and in ``h_n``.
+
+    ``output``: ``(batch, seq, D * H)`` with ``batch_first``, else ``(seq, batch, D * H)``; ``h_n``:
+    ``(num_layers * D, batch, H)`` either way. Returns ``(from_output, from_h_n)``, each ``(batch, D * H)``:
+    forward, then backward when bidirectional (the order of ``output``).
+    """
+    D = 2 if bidirectional else 1
+    H = h_n.shape[-1]
+    steps = output if batch_first else output.transpose(0, 1)  # (batch, seq, D * H)
+    ends = [steps[:, -1, :H]]  # the forward direction ends at the last step
+    if bidirectional:
+        ends.append(steps[:, 0, H:])  # the backward direction ends at t = 0
+    last_layer = h_n.reshape(num_layers, D, *h_n.shape[1:])[-1]  # (D, batch, H): layers outside, directions inside
+    return torch.cat(ends, dim=1), torch.cat(list(last_layer), dim=1)
 
 
 def config_text(module_or_config):

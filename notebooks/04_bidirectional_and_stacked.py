@@ -9,8 +9,8 @@
 #
 # By the end of this notebook you will be able to:
 #
-# - find each layer's and each direction's final state in `output` and in `h_n`, and explain why
-#   the backward direction's final state sits at `t = 0`;
+# - find the last layer's final states in `output` and in `h_n`, for any `num_layers`, `bidirectional`
+#   and `batch_first`;
 # - predict the shapes of `output`, `h_n`, `c_n` and of every parameter for any `num_layers`,
 #   `bidirectional`, `batch_first` and `proj_size`, and count the parameters;
 # - say where dropout acts in a stacked LSTM, and why `dropout` warns when there is one layer;
@@ -18,6 +18,7 @@
 #   that raises no error at all.
 
 # %%
+import inspect
 import itertools
 import warnings
 
@@ -26,7 +27,7 @@ from torch import nn
 
 import lstm_course
 from lstm_course import HandLSTM, shape_explorer, shapes, stack_plot
-from lstm_course.checks import check_backward_final_state, check_initial_states, check_last_layer_states
+from lstm_course.checks import check_backward_final_state, check_final_states, check_initial_states
 
 lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thread; 4-digit printing
 # extra code – some CPU builds of PyTorch print a performance note for proj_size > 0; it is not about our code
@@ -77,8 +78,9 @@ fig = stack_plot.draw_stacked_lstm(lstm, seq_len=seq)
 # ## 2. Two directions
 #
 # `bidirectional=True` adds a second LSTM, with its own weights, that reads the sequence
-# **backwards**, from the last step to `t = 0`. At every step `t`, `output[:, t]` holds both
-# directions' `h` side by side: the forward one in `[:H]`, the backward one in `[H:]`.
+# **backwards**: from the last element of `x` to the first. At every step `t`, `output[:, t]` holds
+# both directions' `h` side by side: the forward one in `[:H]`, the backward one in `[H:]`. `h_n`
+# holds each direction's **final** state, the `h` it has once it has read the whole sequence.
 
 # %%
 bi = nn.LSTM(input_size, H, batch_first=True, bidirectional=True)
@@ -87,19 +89,39 @@ print("output", tuple(output.shape))  # (batch, seq, 2 * H): forward, then backw
 print("h_n   ", tuple(h_n.shape))  # (2, batch, H): h_n[0] forward, h_n[1] backward
 
 # %% [markdown]
-# Each direction's **final** state is where that direction **ends**. The forward direction ends at
-# the last step; the backward direction ends at `t = 0`:
+# ### Exercise 1 · The backward direction's final state, from `output` (core)
+#
+# Where in `output` is the backward direction's final state? Write `backward_final_state(output, hidden_size)`:
+# `output` comes from a bidirectional `nn.LSTM(..., batch_first=True)` with any number of layers,
+# shape `(batch, seq, 2 * hidden_size)`. Return the last layer's backward final state,
+# `(batch, hidden_size)`, taken from `output` alone. Think of the order in which that direction
+# reads the steps. The check compares your slice with `h_n` on LSTMs of other sizes than ours.
+
 
 # %%
-torch.testing.assert_close(output[:, -1, :H], h_n[-2])  # forward: its final state at the last step
-torch.testing.assert_close(output[:, 0, H:], h_n[-1])  # backward: its final state at t = 0
+def backward_final_state(output, hidden_size):
+    ### BEGIN SOLUTION
+    return output[:, 0, hidden_size:]  # the backward half, at the step where the backward direction ends
+    ### END SOLUTION
+
+
+# %%
+check_backward_final_state(backward_final_state)
+
+# %% [markdown]
+# A direction's final state is where that direction **ends**: the forward direction at the last
+# step, the backward direction at `t = 0`. Each equals its entry of `h_n`:
+
+# %%
+torch.testing.assert_close(output[:, -1, :H], h_n[-2])  # forward
+torch.testing.assert_close(output[:, 0, H:], h_n[-1])  # backward
 print("output[:, -1, H:] equals h_n[-1]?", torch.allclose(output[:, -1, H:], h_n[-1]))
 
 # %% [markdown]
 # So `output[:, -1]` is **not** "both directions' summary of the sequence": its backward half is
 # the backward direction's *first* step, after it has read one element. A classifier fed
 # `output[:, -1]` sees the whole sequence through the forward half and only the last element
-# through the backward half. `h_n[-2]` and `h_n[-1]` hold the two final states.
+# through the backward half.
 #
 # The picture marks the slice `output[:, -1, H:]`: the backward row's *first* cell.
 
@@ -142,16 +164,66 @@ for name, p in stacked.named_parameters():
 # `weight_ih_l2` are `(16, 8)`: the layers above read `2H = 8` features, the forward and backward
 # outputs of the layer below.
 #
-# `h_n` is ordered layer by layer, and within a layer forward then backward: entry
-# `k = layer * 2 + direction`. `h_n.view(num_layers, num_directions, batch, H)` makes that explicit:
+# `h_n` holds `num_layers * 2 = 6` final states. They go layer by layer, from layer 0 up, and
+# within a layer the forward direction comes first.
+#
+# ### Exercise 2 · The last layer's final states, from `output` and from `h_n` (core)
+#
+# A classifier on top of an LSTM reads the last layer's final states, and there are two places to
+# find them. Write `final_states(output, h_n, num_layers, bidirectional, batch_first)` for the
+# results of any `nn.LSTM`, with `D = 2` directions when `bidirectional` (else 1) and
+# `H = h_n.shape[-1]`, the width of `h`:
+#
+# - `output` is `(batch, seq, D * H)` when `batch_first`, else `(seq, batch, D * H)`; `h_n` is
+#   `(num_layers * D, batch, H)`;
+# - return `(from_output, from_h_n)`, each `(batch, D * H)`: the last layer's final states side by
+#   side, forward then backward (the order of `output`), once taken from `output` and once from `h_n`.
+#
+# The check runs it on LSTMs of 1 to 3 layers, one or two directions, batch first or not, some
+# with the `proj_size` of section 5 (it only makes `H` narrower). It gives your function `output`
+# and `h_n` of two different inputs, so take each result from its own tensor.
+# `torch.cat([a, b], dim=1)` puts two `(batch, H)` tensors side by side.
+
+
+# %%
+def final_states(output, h_n, num_layers, bidirectional, batch_first):
+    ### BEGIN SOLUTION
+    D = 2 if bidirectional else 1
+    H = h_n.shape[-1]
+    if not batch_first:
+        output = output.transpose(0, 1)  # (batch, seq, D * H)
+    ends = [output[:, -1, :H]]  # forward: its last step
+    if bidirectional:
+        ends.append(output[:, 0, H:])  # backward: its last step is t = 0
+    from_output = torch.cat(ends, dim=1)
+    last_layer = [h_n[k] for k in range((num_layers - 1) * D, num_layers * D)]  # D tensors (batch, H)
+    return from_output, torch.cat(last_layer, dim=1)
+    ### END SOLUTION
+
+
+# %%
+check_final_states(final_states)
+
+# %% [markdown]
+# From here on we use `shapes.final_states`, which passes the same check. On our stacked LSTM the two
+# ways give the same states:
+
+# %%
+from_output, from_h_n = shapes.final_states(output, h_n, num_layers, bidirectional=True, batch_first=True)
+torch.testing.assert_close(from_output, from_h_n)
+print(tuple(from_output.shape))  # (batch, 2 * H)
+print(inspect.getsource(shapes.final_states))
+
+# %% [markdown]
+# Entry `k` of `h_n` is layer `k // 2`, direction `k % 2`: `k = layer * 2 + direction`.
+# `h_n.view(num_layers, num_directions, batch, H)` makes that explicit:
 
 # %%
 by_layer = h_n.view(num_layers, 2, batch, H)  # (num_layers, num_directions, batch, H)
 for layer in range(num_layers):
     for direction in range(2):
         torch.testing.assert_close(by_layer[layer, direction], h_n[layer * 2 + direction])
-torch.testing.assert_close(by_layer[-1, 0], output[:, -1, :H])  # the last layer, forward
-torch.testing.assert_close(by_layer[-1, 1], output[:, 0, H:])  # the last layer, backward
+torch.testing.assert_close(torch.cat(list(by_layer[-1]), dim=1), from_h_n)  # the last layer, forward then backward
 
 # %% [markdown]
 # (A `view(2, num_layers, batch, H)` would run without an error and mix the layers up: the order
@@ -182,12 +254,12 @@ def one_layer(lstm, layer):
     return single
 
 
-layer_output, final_states = x, []
+layer_output, layer_states = x, []
 for layer in range(num_layers):
     layer_output, (h, c) = one_layer(stacked, layer)(layer_output)  # (batch, seq, 2 * H)
-    final_states.append(h)  # (2, batch, H): this layer's forward and backward final states
+    layer_states.append(h)  # (2, batch, H): this layer's forward and backward final states
 torch.testing.assert_close(layer_output, output)
-torch.testing.assert_close(torch.cat(final_states), h_n)
+torch.testing.assert_close(torch.cat(layer_states), h_n)
 
 # %% [markdown]
 # ## 4. Dropout acts between layers
@@ -236,7 +308,7 @@ print("h_n   ", tuple(h_n.shape))  # (num_layers, batch, proj_size)
 print("c_n   ", tuple(c_n.shape))  # (num_layers, batch, hidden_size): c is not projected
 for name, p in projected.named_parameters():
     print(f"{name:14s} {tuple(p.shape)}")
-torch.testing.assert_close(output[:, -1], h_n[-1])
+torch.testing.assert_close(*shapes.final_states(output, h_n, num_layers=2, bidirectional=False, batch_first=True))
 
 # %% [markdown]
 # ## 6. Counting parameters
@@ -328,7 +400,31 @@ lstm(x, (h_0, c_0))
 # %% [markdown]
 # `hidden[0]` is `h_0` (`hidden[1]` would be `c_0`). PyTorch expects
 # `(num_layers * num_directions, batch, H) = (1, 2, 4)` and got 2 in the first dim. The fix is
-# to build the states from the LSTM you have; `shapes.state_shapes` says what they must be:
+# to build the states from the LSTM you have.
+#
+# ### Exercise 3 · Initial states of the right shape (optional)
+#
+# Write `initial_states(lstm, batch)` that returns a pair `(h_0, c_0)` of zeros that `lstm`, any
+# `nn.LSTM`, accepts for a batch of `batch` sequences. Read what you need from the module:
+# `lstm.num_layers`, `lstm.bidirectional`, `lstm.hidden_size`, `lstm.proj_size`. Careful with
+# `batch_first` and `proj_size`. The check tries LSTMs of other sizes than this notebook's.
+
+
+# %%
+def initial_states(lstm, batch):
+    ### BEGIN SOLUTION
+    layers = lstm.num_layers * (2 if lstm.bidirectional else 1)
+    h_0 = torch.zeros(layers, batch, lstm.proj_size or lstm.hidden_size)  # batch second, even with batch_first
+    c_0 = torch.zeros(layers, batch, lstm.hidden_size)  # c is never projected
+    return h_0, c_0
+    ### END SOLUTION
+
+
+# %%
+check_initial_states(initial_states)
+
+# %% [markdown]
+# From here on we use `shapes.state_shapes`, which says what the states must be:
 
 # %%
 h_shape, c_shape = shapes.state_shapes(lstm, batch)
@@ -416,34 +512,7 @@ seq_first(x, (h_0, c_0))
 # And always write `batch_first=...` explicitly when you build an LSTM.
 
 # %% [markdown]
-# ## 9. `HandLSTM` reproduces every configuration
-#
-# Notebook 03 writes `lstm_forward` by hand and introduces the package's `HandLSTM`, which
-# generalises it into an LSTM made of matmuls, with `nn.LSTM`'s constructor and parameter names.
-# Everything in this notebook holds for it too: we copy `nn.LSTM`'s weights into
-# it for every mix of `num_layers`, `bidirectional`, `batch_first` and `proj_size`, and compare
-# the results, batched and for a single unbatched sequence, along with `lstm_shapes`' prediction.
-
-# %%
-options = [dict(num_layers=L, bidirectional=bi, batch_first=bf, proj_size=P)
-           for L, bi, bf, P in itertools.product([1, 2, 3], [False, True], [False, True], [0, 2])]
-for option in options:
-    reference = nn.LSTM(input_size, 5, **option)
-    hand = HandLSTM(input_size, 5, **option)
-    hand.load_state_dict(reference.state_dict())
-    batched = x if option["batch_first"] else x.transpose(0, 1)  # (batch, seq, ...) or (seq, batch, ...)
-    for inputs in (batched, x[0]):  # x[0]: one sequence, (seq, input_size)
-        expected_output, (expected_h, expected_c) = reference(inputs)
-        got_output, (got_h, got_c) = hand(inputs)
-        torch.testing.assert_close(got_output, expected_output)
-        torch.testing.assert_close(got_h, expected_h)
-        torch.testing.assert_close(got_c, expected_c)
-        predicted = shapes.lstm_shapes(hand, tuple(inputs.shape))
-        assert (predicted["output"], predicted["h_n"], predicted["c_n"]) == (got_output.shape, got_h.shape, got_c.shape)
-print(f"HandLSTM equals nn.LSTM in all {len(options)} configurations, batched and unbatched")
-
-# %% [markdown]
-# ## 10. Explore the shapes yourself
+# ## 9. Explore the shapes yourself
 #
 # Choose `num_layers`, `bidirectional`, `batch_first`, `proj_size`, the batch and the sequence
 # length; the table and the picture follow. Type a slice in the `highlight` box to see where it
@@ -482,6 +551,12 @@ print(state["table"])
 print(state["highlight"])
 
 # %% [markdown]
+# *Going further:* in `nn.LSTM(3, 4, num_layers=3, bidirectional=True)`, which layers and directions
+# does the swapped view `h_n.view(2, num_layers, batch, H)[-1]` pick, and why? Set the explorer to
+# 3 layers and type it in its highlight box, or ask
+# `stack_plot.select_slice(dict(input_size=3, hidden_size=4, num_layers=3, bidirectional=True), "h_n.view(2, num_layers, batch, H)[-1]")["description"]`.
+
+# %% [markdown]
 # ## Summary
 #
 # Here `H` is the width of `h`: `hidden_size`, or `proj_size` when it is set (`H_out` in section 6).
@@ -492,8 +567,9 @@ print(state["highlight"])
 #   `(num_layers * D, batch, H)`, entry `k = layer * D + direction`, i.e.
 #   `h_n.view(num_layers, D, batch, H)`; `c_n`'s last dim is `hidden_size` even with `proj_size`.
 #   `batch_first` never applies to them.
-# - The backward direction ends at `t = 0`: its final state is `output[:, 0, H:] = h_n[-1]`, and
-#   `output[:, -1, H:]` is its *first* step. The forward one's is `output[:, -1, :H] = h_n[-2]`.
+# - The last layer's final states: forward `output[:, -1, :H] = h_n[-2]`, backward
+#   `output[:, 0, H:] = h_n[-1]` (it ends at `t = 0`; `output[:, -1, H:]` is its *first* step);
+#   `shapes.final_states` finds them for any configuration.
 # - Layer `l > 0` reads `D * H` features; dropout acts between layers, in training mode only, so
 #   it warns with one layer. `proj_size` narrows `h` (and `output`, `h_n`) but not `c`.
 # - Per layer and direction: `4·hidden_size·(in_l + H_out)` weights, `8·hidden_size` biases and
@@ -503,74 +579,3 @@ print(state["highlight"])
 #
 # Next: [05_text_classifier](05_text_classifier.ipynb)
 
-# %% [markdown]
-# ## Exercises
-#
-# ### Exercise 1 · The backward direction's final state, from `output`
-#
-# *Write `backward_final_state(output, hidden_size)`: `output` comes from a bidirectional
-# `nn.LSTM(..., batch_first=True)` with any number of layers, shape `(batch, seq, 2 * hidden_size)`.
-# Return the last layer's backward final state, `(batch, hidden_size)`, using `output` only.*
-
-
-# %%
-def backward_final_state(output, hidden_size):
-    ### BEGIN SOLUTION
-    return output[:, 0, hidden_size:]  # the backward half, at t = 0 where the backward direction ends
-    ### END SOLUTION
-
-
-# %%
-check_backward_final_state(backward_final_state)
-
-# %% [markdown]
-# ### Exercise 2 · The last layer's final states, from `h_n`
-#
-# *A classifier on top of an LSTM usually reads the last layer's final states. Write
-# `last_layer_states(h_n, num_layers, bidirectional)` that returns them as one tensor
-# `(batch, num_directions * hidden_size)`: forward then backward when bidirectional (the order
-# of `output`), the one state otherwise.*
-#
-# Hint: `torch.cat([a, b], dim=1)` puts two `(batch, H)` tensors side by side.
-
-
-# %%
-def last_layer_states(h_n, num_layers, bidirectional):
-    ### BEGIN SOLUTION
-    num_directions = 2 if bidirectional else 1
-    last = h_n.view(num_layers, num_directions, h_n.shape[1], h_n.shape[2])[-1]  # (num_directions, batch, H)
-    return torch.cat(list(last), dim=1)  # (batch, num_directions * H): forward, then backward
-    ### END SOLUTION
-
-
-# %%
-check_last_layer_states(last_layer_states)
-
-# %% [markdown]
-# ### Exercise 3 · Initial states of the right shape
-#
-# *Write `initial_states(lstm, batch)` that returns a pair `(h_0, c_0)` of zeros that `lstm`, any
-# `nn.LSTM`, accepts for a batch of `batch` sequences. Read what you need from the module:
-# `lstm.num_layers`, `lstm.bidirectional`, `lstm.hidden_size`, `lstm.proj_size`. Careful with
-# `batch_first` and `proj_size`.*
-
-
-# %%
-def initial_states(lstm, batch):
-    ### BEGIN SOLUTION
-    layers = lstm.num_layers * (2 if lstm.bidirectional else 1)
-    h_0 = torch.zeros(layers, batch, lstm.proj_size or lstm.hidden_size)  # batch second, even with batch_first
-    c_0 = torch.zeros(layers, batch, lstm.hidden_size)  # c is never projected
-    return h_0, c_0
-    ### END SOLUTION
-
-
-# %%
-check_initial_states(initial_states)
-
-# %% [markdown]
-# *Going further (no check):* in `nn.LSTM(3, 4, num_layers=3, bidirectional=True)`, which layers
-# and directions does `h_n.view(2, num_layers, batch, H)[-1]` pick, and why? Check your answer with
-# `stack_plot.select_slice(dict(input_size=3, hidden_size=4, num_layers=3, bidirectional=True),
-# "h_n.view(2, num_layers, batch, H)[-1]")["description"]`, or set the explorer to 3 layers and
-# type it in its highlight box.

@@ -1,5 +1,6 @@
 """lstm_shapes against what nn.LSTM and HandLSTM really produce, over random configurations."""
 
+import itertools
 import math
 import warnings
 
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstm_course import HandLSTM
-from lstm_course.shapes import config_text, lstm_config, lstm_num_parameters, lstm_shapes, shapes_table, state_shapes
+from lstm_course.shapes import config_text, final_states, lstm_config, lstm_num_parameters, lstm_shapes, shapes_table, state_shapes
 
 
 @st.composite
@@ -122,6 +123,40 @@ def test_modules_are_read_not_run():
     assert lstm_config(lstm) == {"input_size": 3, "hidden_size": 4, "num_layers": 2, "bias": True, "batch_first": False,
                                  "bidirectional": True, "proj_size": 0, "dropout": 0.5}
     assert math.prod(lstm_shapes(lstm, (2, 3))["output"]) == 2 * 8
+
+
+# ----------------------------------------------------------------------------- every configuration of notebook 04
+
+GRID = [dict(num_layers=L, bidirectional=bi, batch_first=bf, proj_size=P)
+        for L, bi, bf, P in itertools.product([1, 2, 3], [False, True], [False, True], [0, 2])]
+
+
+@pytest.mark.parametrize("option", GRID, ids=lambda o: "-".join(f"{k}={v}" for k, v in o.items()))
+def test_hand_lstm_lstm_shapes_and_final_states_agree_with_nn_lstm(option):
+    """Notebook 04's claims for every mix of its options: HandLSTM gives nn.LSTM's results, batched and for one
+    unbatched sequence, lstm_shapes predicts their shapes, and final_states finds the same states in output and h_n."""
+    torch.manual_seed(4)
+    reference = torch.nn.LSTM(3, 5, **option)
+    hand = HandLSTM(3, 5, **option)
+    hand.load_state_dict(reference.state_dict())
+    x = torch.randn(2, 5, 3)  # (batch, seq, input_size): batch != seq, so that a swap shows
+    batched = x if option["batch_first"] else x.transpose(0, 1)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # "LSTM with projections is not supported with oneDNN" on some CPUs
+        for inputs in (batched, x[0]):  # x[0]: one sequence, (seq, input_size)
+            expected_output, (expected_h, expected_c) = reference(inputs)
+            got_output, (got_h, got_c) = hand(inputs)
+            torch.testing.assert_close(got_output, expected_output)
+            torch.testing.assert_close(got_h, expected_h)
+            torch.testing.assert_close(got_c, expected_c)
+            predicted = lstm_shapes(hand, tuple(inputs.shape))
+            assert (predicted["output"], predicted["h_n"], predicted["c_n"]) == (got_output.shape, got_h.shape, got_c.shape)
+        output, (h_n, _) = reference(batched)
+    from_output, from_h_n = final_states(output, h_n, option["num_layers"], option["bidirectional"], option["batch_first"])
+    D, width = (2 if option["bidirectional"] else 1), option["proj_size"] or 5
+    assert from_output.shape == (2, D * width)
+    torch.testing.assert_close(from_output, from_h_n, rtol=0, atol=0)  # the same numbers, not just close
+    torch.testing.assert_close(from_h_n[:, :width], h_n[-D])  # forward first
 
 
 # ----------------------------------------------------------------------------- errors
