@@ -29,6 +29,9 @@ STUDENTS = ("instructor", "untouched", "wrong")
 WRONG_ANSWERS = {
     "00_start_here.ipynb": ("nb00_cell_states", "return np.stack(states, axis=1)", "return states[-1]", "You return one state"),
     "01_gate_equations.ipynb": ("nb01_lstm_step", "h_new = o * np.tanh(c_new)", "h_new = o * c_new", "missing the tanh on the cell state"),
+    "04_bidirectional_and_stacked.ipynb": (
+        "nb04_final_states", "ends.append(output[:, 0, H:])", "ends.append(output[:, -1, H:])", "both halves at the last step",
+    ),
     "03_lstm_forward.ipynb": (
         "nb03_lstm_forward", "i, f, g, o = gates.chunk(4, dim=1)", "f, i, g, o = gates.chunk(4, dim=1)",
         "you read the gates in the order f, i, g, o",
