@@ -1,7 +1,8 @@
 import torch
+import torch.nn.functional as F
 
 from lstm_course.checks.forward import check_input_projections, check_lstm_forward_reverse
-from lstm_course.hand_lstm import _project, _run_direction
+from lstm_course.hand_lstm import _run_direction
 
 
 def stub(*args):
@@ -13,9 +14,9 @@ def projections(input, w_ih, b_ih, b_hh):
 
 
 def reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh, flip_back=True, final_from_end=False):
-    x_proj = _project(input.transpose(0, 1), w_ih, b_ih, b_hh)  # (seq, batch, 4 * hidden)
-    output, h, c = _run_direction(x_proj, *initial_states, w_hh, reverse=True)
-    output = output.transpose(0, 1)  # (batch, seq, hidden) in time order
+    x_proj = F.linear(input, w_ih, b_ih)  # (batch, seq, 4 * hidden)
+    outputs, h, c = _run_direction(x_proj.unbind(1), *initial_states, w_hh, b_hh, reverse=True)
+    output = torch.stack(outputs, dim=1)  # (batch, seq, hidden) in time order
     if not flip_back:
         output = output.flip(1)
     if final_from_end:
