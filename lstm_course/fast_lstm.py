@@ -18,6 +18,18 @@ a time on a 2-core CPU with one thread (``benchmarks/lstm_speed.py`` times the w
 4. **Buffers allocated once, ops in place** (``out=``, ``sigmoid_``), and ``addmm``'s fused add:
    a few percent each.
 
+It takes a ``PackedSequence`` through the same loop: the input is laid out as a
+``PackedSequence``'s rows (a padded batch is the case where every step has the whole batch), and
+at step t only the first ``batch_sizes[t]`` rows advance. A second derivative
+(``create_graph=True``) runs the backward through autograd on HandLSTM's readable recurrence, so
+that it is correct (slower, not zero); under ``torch.func`` (``vmap``, ``grad``) and for per-sample
+gradients (``ExpandedWeight`` parameters) the whole direction runs HandLSTM's readable recurrence.
+
+Where the time goes (torch.profiler, medium size, forward, 1 thread): the per-step matmuls alone
+(oneDNN's ``_linear_pointwise``) take about as long as all of ``nn.LSTM``'s fused oneDNN RNN layer,
+which does the matmul and the gates in one primitive; the elementwise gates add about a quarter
+and packing the weights (``_reorder_linear_weight``, every call) about 5 %.
+
 Tried and not kept: gate rows reordered to i, f, o, g so that one ``sigmoid_`` covers three gates
 (no measurable gain); tanh as 2 * sigmoid(2x) - 1 (faster still, but 1e-7 absolute error near 0
 fails the float32 checks); oneDNN's fused add, sigmoid and tanh (slower, or no gain);
