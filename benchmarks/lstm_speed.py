@@ -1,18 +1,20 @@
 """How fast are the course's LSTMs? Each one's time as a ratio to torch.nn.LSTM, and what the tiled-weights
 form costs in memory.
 
-    python benchmarks/lstm_speed.py                     # all three sizes, 3 to 5 minutes
+    python benchmarks/lstm_speed.py                     # all three sizes at 1 and 2 threads, 6 to 10 minutes
     python benchmarks/lstm_speed.py --quick             # tutorial and medium, 3 repeats
     python benchmarks/lstm_speed.py --sizes medium --repeats 9 --threads 2
 
 A ratio of 2.0 means twice as slow as nn.LSTM, measured in the same run: each repeat times every
 implementation back to back and divides by that repeat's nn.LSTM time; the table gives the median
 over repeats and, in brackets, the lowest and highest. Float32, batch_first, one layer, one direction.
-The timing code is lstm_course.benchmark, which a notebook can call too.
+The "packed" rows run a PackedSequence of the same batch with random lengths (half to all of the
+steps) and are ratios to nn.LSTM on that same PackedSequence. The timing code is
+lstm_course.benchmark, which a notebook can call too.
 
-One thread by default: on a shared 2-core machine, two threads made single timings swing a
-hundredfold (threads waiting on each other while another program holds a core); --threads 2
-measures them anyway.
+At 1 and then 2 threads by default (--threads 1,2). On a shared 2-core machine, two threads can
+make single timings swing widely (threads waiting on each other while another program holds a
+core): read the 2-thread table with its spreads.
 """
 
 import argparse
@@ -23,9 +25,11 @@ import statistics
 # The issue's targets, at the medium and large sizes: (implementation, mode, most times nn.LSTM).
 TARGETS = [
     ("HandLSTM", "forward", 2.0),
-    ("FastHandLSTM", "forward", 1.25),
+    ("FastHandLSTM", "forward", 1.0),
     ("HandLSTM", "forward+backward", 2.5),
-    ("FastHandLSTM", "forward+backward", 2.5),
+    ("FastHandLSTM", "forward+backward", 1.0),
+    ("FastHandLSTM packed", "forward", 1.5),
+    ("FastHandLSTM packed", "forward+backward", 1.5),
     ("numpy", "forward", 3.0),
 ]
 LABELS = {
@@ -34,6 +38,8 @@ LABELS = {
     "HandLSTM": "HandLSTM",
     "FastHandLSTM": "FastHandLSTM",
     "numpy": "NumPy float32 (forward only)",
+    "HandLSTM packed": "HandLSTM, packed *",
+    "FastHandLSTM packed": "FastHandLSTM, packed *",
 }
 
 
@@ -41,12 +47,13 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="tutorial,medium,large", help="comma-separated: tutorial, medium, large")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats per size (default 7)")
-    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads, and NumPy's BLAS threads (default 1)")
+    parser.add_argument("--threads", default="1,2", help="comma-separated torch.set_num_threads, one table each (default 1,2); NumPy's BLAS gets the fewest")
     parser.add_argument("--quick", action="store_true", help="tutorial and medium sizes, 3 repeats")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats = "tutorial,medium", 3
     args.sizes = [size.strip() for size in args.sizes.split(",") if size.strip()]
+    args.threads = [int(threads) for threads in str(args.threads).split(",") if threads.strip()]
     return args
 
 
@@ -55,14 +62,14 @@ def _ratio(samples):
     return f"{statistics.median(samples):7.2f}x {spread:<13s}"
 
 
-def print_environment(threads, blas_threads_note):
+def print_environment(blas_threads_note):
     import numpy as np
     import torch
 
     from lstm_course import benchmark
 
     print(f"python {platform.python_version()}, torch {torch.__version__}, numpy {np.__version__}")
-    print(f"torch threads: {torch.get_num_threads()} (torch.set_num_threads({threads})); CPU capability {torch.backends.cpu.get_cpu_capability()}")
+    print(f"CPU capability {torch.backends.cpu.get_cpu_capability()}, {os.cpu_count()} CPUs seen")
     print(f"NumPy's BLAS: {benchmark.numpy_blas()}")
     print(f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} ({blas_threads_note})")
     for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
@@ -80,6 +87,8 @@ def print_speed(results):
         for name, samples in result["samples"].items():
             cells = [_ratio(samples[mode]) if mode in samples else f"{'-':>8s}{'':14s}" for mode in ("forward", "forward+backward")]
             print(f"  {LABELS[name]:30s} {cells[0]:>22s} {cells[1]:>22s}")
+        if any(name.endswith("packed") for name in result["samples"]):
+            print("  * ratio to nn.LSTM on the same PackedSequence")
 
 
 def print_targets(results):
@@ -113,18 +122,20 @@ def main(argv=None):
     # multi-threaded OpenBLAS ran these small matmuls up to 8x slower than a single thread.
     note = "as it was set before this script ran"
     if "OPENBLAS_NUM_THREADS" not in os.environ:
-        os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
-        note = "set by this script, to match torch"
+        os.environ["OPENBLAS_NUM_THREADS"] = str(min(args.threads))
+        note = "set by this script, to torch's fewest threads"
     import torch
 
     from lstm_course import benchmark
 
-    torch.set_num_threads(args.threads)
-    print_environment(args.threads, note)
+    print_environment(note)
     print(f"float32, batch_first, 1 layer; {args.repeats} interleaved repeats after a warm-up; forward under torch.no_grad()")
-    results = benchmark.time_ratios(args.sizes, repeats=args.repeats, threads=args.threads)
-    print_speed(results)
-    print_targets(results)
+    for threads in args.threads:
+        torch.set_num_threads(threads)
+        print(f"\n===== torch threads: {torch.get_num_threads()} (torch.set_num_threads({threads}))")
+        results = benchmark.time_ratios(args.sizes, repeats=args.repeats, threads=threads)
+        print_speed(results)
+        print_targets(results)
     print_memory(benchmark.memory_report(args.sizes))
 
 

@@ -7,7 +7,10 @@ median over repeats. ``benchmarks/lstm_speed.py`` prints them all; a notebook ca
 ``time_ratios`` for a few sizes and implementations.
 """
 
+import contextlib
+import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -28,7 +31,11 @@ IMPLEMENTATIONS = {  # name -> what it is
     "HandLSTM": "HandLSTM, the drop-in module",
     "FastHandLSTM": "FastHandLSTM, the fastest variant",
     "numpy": "numpy_lstm.lstm_forward in float32 (forward only)",
+    "HandLSTM packed": "HandLSTM on a PackedSequence of random lengths, against nn.LSTM on the same one",
+    "FastHandLSTM packed": "FastHandLSTM on a PackedSequence of random lengths, against nn.LSTM on the same one",
 }
+# What each implementation is timed against; nn.LSTM on the padded batch where not named here.
+REFERENCES = {"HandLSTM packed": "nn.LSTM packed", "FastHandLSTM packed": "nn.LSTM packed"}
 MODES = ("forward", "forward+backward")
 
 
@@ -44,15 +51,22 @@ def _calls(shape, mode, implementations, seed=0):
     for name, cls in (("HandLSTM", HandLSTM), ("FastHandLSTM", FastHandLSTM)):
         modules[name] = cls(input_size, hidden_size, batch_first=True)
         modules[name].load_state_dict(reference.state_dict())
+    lengths = torch.randint(seq // 2, seq + 1, (batch,))  # between half and all of the steps
+    lengths[0] = seq
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
     forwards = {
         "nn.LSTM": lambda: reference(x)[0],
+        "nn.LSTM packed": lambda: reference(packed)[0].data,
+        "HandLSTM packed": lambda: modules["HandLSTM"](packed)[0].data,
+        "FastHandLSTM packed": lambda: modules["FastHandLSTM"](packed)[0].data,
         "tiled": lambda: lstm_forward_tiled(x, (h_0, c_0), *weights)[0],
         "lstm_forward": lambda: lstm_forward(x, (h_0, c_0), *weights)[0],
         "HandLSTM": lambda: modules["HandLSTM"](x)[0],
         "FastHandLSTM": lambda: modules["FastHandLSTM"](x)[0],
     }
-    parameters = {"nn.LSTM": weights, "tiled": weights, "lstm_forward": weights}
+    parameters = {"nn.LSTM": weights, "nn.LSTM packed": weights, "tiled": weights, "lstm_forward": weights}
     parameters.update({name: list(module.parameters()) for name, module in modules.items()})
+    parameters.update({name + " packed": list(module.parameters()) for name, module in modules.items()})
 
     def inference(forward):
         def call():
@@ -65,7 +79,7 @@ def _calls(shape, mode, implementations, seed=0):
         return lambda: torch.autograd.grad(forward().sum(), params)  # gradients of every weight
 
     calls = {}
-    for name in ("nn.LSTM", *implementations):
+    for name in dict.fromkeys(["nn.LSTM", *(REFERENCES.get(name, "nn.LSTM") for name in implementations), *implementations]):
         if name == "numpy":
             if mode == "forward":
                 arrays = [t.detach().numpy() for t in (x, h_0, c_0, *weights)]
@@ -100,6 +114,9 @@ def time_ratios(sizes=("tutorial",), implementations=tuple(IMPLEMENTATIONS), rep
     warm-up call alone takes longer than ``max_seconds`` is timed by that call only, against an
     ``nn.LSTM`` call just before it, so that one very slow form does not take minutes.
 
+    The packed implementations are timed against ``nn.LSTM`` on the same ``PackedSequence``
+    (``REFERENCES``), the others against ``nn.LSTM`` on the padded batch.
+
     Returns ``{size: {"shape": (batch, seq, input_size, hidden_size),
     "nn.LSTM seconds": {mode: median seconds}, "ratios": {implementation: {mode: median ratio}},
     "samples": {implementation: {mode: [ratio of each repeat]}}}}``. The NumPy version has
@@ -118,28 +135,37 @@ def time_ratios(sizes=("tutorial",), implementations=tuple(IMPLEMENTATIONS), rep
         for size in sizes:
             result = results[size] = {"shape": SIZES[size], "nn.LSTM seconds": {}, "ratios": {}, "samples": {}}
             for mode in modes:
-                calls = _calls(SIZES[size], mode, implementations)
-                calls["nn.LSTM"]()  # warm-up
-                numbers = {"nn.LSTM": _number(_seconds(calls["nn.LSTM"], 1), min_seconds)}  # calls per timing
-                samples, reference_times = {name: [] for name in calls if name != "nn.LSTM"}, []
-                for name in samples:  # warm-up; a very slow form is timed by it, against nn.LSTM just before
-                    before = _seconds(calls["nn.LSTM"], numbers["nn.LSTM"])
-                    seconds = _seconds(calls[name], 1)
-                    numbers[name] = _number(seconds, min_seconds)
-                    if seconds > max_seconds:
-                        samples[name].append(seconds / before)
-                timed = [name for name in samples if not samples[name]]
-                for _ in range(repeats):  # each repeat times every implementation back to back
-                    reference_times.append(_seconds(calls["nn.LSTM"], numbers["nn.LSTM"]))
-                    for name in timed:
-                        samples[name].append(_seconds(calls[name], numbers[name]) / reference_times[-1])
-                result["nn.LSTM seconds"][mode] = statistics.median(reference_times)
-                for name, ratios in samples.items():
-                    result["samples"].setdefault(name, {})[mode] = ratios
-                    result["ratios"].setdefault(name, {})[mode] = statistics.median(ratios)
+                _time_one_mode(result, mode, _calls(SIZES[size], mode, implementations), min_seconds, max_seconds, repeats)
         return results
     finally:
         torch.set_num_threads(previous_threads)
+
+
+def _time_one_mode(result, mode, calls, min_seconds, max_seconds, repeats):
+    """Fill ``result``'s seconds, samples and ratios for one mode from ``calls`` ({name: call})."""
+    references = [name for name in calls if name.startswith("nn.LSTM")]
+    numbers = {}  # calls per timing
+    for name in references:
+        calls[name]()  # warm-up
+        numbers[name] = _number(_seconds(calls[name], 1), min_seconds)
+    samples = {name: [] for name in calls if name not in references}
+    reference_times = {name: [] for name in references}
+    for name in samples:  # warm-up; a very slow form is timed by it, against its reference just before
+        before = _seconds(calls[REFERENCES.get(name, "nn.LSTM")], numbers[REFERENCES.get(name, "nn.LSTM")])
+        seconds = _seconds(calls[name], 1)
+        numbers[name] = _number(seconds, min_seconds)
+        if seconds > max_seconds:
+            samples[name].append(seconds / before)
+    timed = [name for name in samples if not samples[name]]
+    for _ in range(repeats):  # each repeat times every implementation back to back
+        for name in references:
+            reference_times[name].append(_seconds(calls[name], numbers[name]))
+        for name in timed:
+            samples[name].append(_seconds(calls[name], numbers[name]) / reference_times[REFERENCES.get(name, "nn.LSTM")][-1])
+    result["nn.LSTM seconds"][mode] = statistics.median(reference_times["nn.LSTM"])
+    for name, ratios in samples.items():
+        result["samples"].setdefault(name, {})[mode] = ratios
+        result["ratios"].setdefault(name, {})[mode] = statistics.median(ratios)
 
 
 # ----------------------------------------------------------------------------- memory
@@ -152,13 +178,31 @@ def weight_bytes(shape, bytes_per_number=4):
     return once, batch * once
 
 
+@contextlib.contextmanager
+def _native_stderr_silenced():
+    """Send what C++ code writes to stderr (file descriptor 2) to /dev/null for a while.
+
+    torch.profiler's Kineto writes a "USDT ... profiler_start / profiler_stop" line there for
+    every profile, below Python, where ``contextlib.redirect_stderr`` cannot reach it.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
 def peak_bytes(call):
     """The most bytes that PyTorch's allocator held at once during ``call()``, from ``torch.profiler``.
 
     Counts tensors only: memory a library allocates on its own (oneDNN's workspace inside
     ``nn.LSTM``, NumPy arrays) is not seen.
     """
-    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], profile_memory=True) as profile:
+    with _native_stderr_silenced(), torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU], profile_memory=True) as profile:
         call()
     live = peak = 0
     for event in sorted(profile.events(), key=lambda event: event.time_range.start):

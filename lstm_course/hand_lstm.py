@@ -2,8 +2,24 @@
 
 ``HandLSTM`` and ``HandLSTMCell`` have the constructors, parameter names and shapes, and
 ``forward`` results of ``nn.LSTM`` and ``nn.LSTMCell``, so ``hand.load_state_dict(lstm.state_dict())``
-makes them compute the same outputs and gradients. ``lstm_forward`` is one layer, one direction,
-batch first: the function notebook 03 builds.
+makes them compute the same outputs and gradients. ``HandLSTM`` takes a ``PackedSequence`` as
+``nn.LSTM`` does. ``lstm_forward`` is one layer, one direction, batch first: the function
+notebook 03 builds.
+
+Bad input raises the exception type ``nn.LSTM`` raises for it, with a message that names what was
+expected and what came. Each of our exception classes also derives from the type HandLSTM raised
+before PyTorch's types were matched, so both kinds of ``except`` clause catch it:
+
+- `LSTMShapeError` (``RuntimeError``, ``ValueError``): a wrong ``input_size``, state shape or an
+  empty sequence;
+- `LSTMDtypeError` (``ValueError``, ``RuntimeError``, ``TypeError``): dtypes that differ (PyTorch
+  raises ``ValueError`` for the input, ``RuntimeError`` for a state);
+- `LSTMDeviceError` (``RuntimeError``, ``ValueError``): devices that differ;
+- `LSTMStateError` (``TypeError``, ``IndexError``, ``RuntimeError``): ``hx`` that is not a pair.
+
+Two deliberate differences: a non-tensor input raises ``TypeError`` (``nn.LSTM`` fails with an
+``AttributeError`` on ``.dim()``), and a wrong number of input dims raises ``ValueError`` as
+``nn.LSTM`` does.
 """
 
 import math
@@ -11,17 +27,32 @@ import numbers
 import warnings
 
 import torch
+import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.rnn import PackedSequence
+
+
+class LSTMInputError(Exception):
+    """Base of the errors for bad input to the hand-written LSTMs."""
+
+
+class LSTMShapeError(LSTMInputError, RuntimeError, ValueError):
+    """A shape ``nn.LSTM`` rejects (with ``RuntimeError``); a ``ValueError`` too, as HandLSTM raised before."""
+
+
+class LSTMDtypeError(LSTMInputError, ValueError, RuntimeError, TypeError):
+    """Dtypes that differ: ``nn.LSTM`` raises ``ValueError`` (input) or ``RuntimeError`` (states); HandLSTM raised ``TypeError``."""
+
+
+class LSTMDeviceError(LSTMInputError, RuntimeError, ValueError):
+    """Devices that differ: ``nn.LSTM`` raises ``RuntimeError``; HandLSTM raised ``ValueError``."""
+
+
+class LSTMStateError(LSTMInputError, TypeError, IndexError, RuntimeError):
+    """``hx`` is not a pair: ``nn.LSTM`` fails with ``IndexError``, ``nn.LSTMCell`` with ``TypeError`` or ``RuntimeError``."""
+
 
 # ----------------------------------------------------------------------------- the computation
-
-
-def _project(x, w_ih, b_ih=None, b_hh=None):
-    """All input projections at once: x ``(seq, batch, in)`` -> ``(seq, batch, 4 * hidden)``."""
-    x_proj = x @ w_ih.T
-    if b_ih is not None:
-        x_proj = x_proj + (b_ih + b_hh)
-    return x_proj
 
 
 def _cell(gates, c):
@@ -31,20 +62,78 @@ def _cell(gates, c):
     return torch.sigmoid(o) * torch.tanh(c), c
 
 
-def _run_direction(x_proj, h, c, w_hh, w_hr=None, reverse=False):
-    """The recurrence over x_proj ``(seq, batch, 4 * hidden)``: one matmul per step.
+def _advance(state, new_rows):
+    """``state`` with its first rows replaced by ``new_rows``; the rows after them keep their values."""
+    if new_rows.shape[0] == state.shape[0]:
+        return new_rows
+    return torch.cat([new_rows, state[new_rows.shape[0] :]])
 
-    Returns the outputs ``(seq, batch, h_width)`` in time order and the final ``h``, ``c``.
-    With a projection ``w_hr`` ``(proj_size, hidden)``, ``h`` is ``proj_size`` wide.
+
+def _run_direction(steps, h, c, w_hh, b_hh=None, w_hr=None, reverse=False):
+    """The recurrence, one matmul per step. ``steps[t]`` is step t's input projection ``(batch_t, 4 * hidden)``.
+
+    The batch sizes ``batch_t`` never grow (sequences sorted longest first, as in a
+    ``PackedSequence``): at step t only the first ``batch_t`` rows advance; the others have
+    ended (or, in reverse, not begun yet) and keep their state. Returns each step's ``h``, in
+    time order, and the final ``h``, ``c`` ``(batch, h_width)``. With a projection ``w_hr``
+    ``(proj_size, hidden)``, ``h`` is ``proj_size`` wide.
     """
-    seq = x_proj.shape[0]
-    outputs = [None] * seq
-    for t in reversed(range(seq)) if reverse else range(seq):
-        h, c = _cell(x_proj[t] + h @ w_hh.T, c)
+    outputs = [None] * len(steps)
+    for t in reversed(range(len(steps))) if reverse else range(len(steps)):
+        rows = steps[t].shape[0]
+        h_t, c_t = _cell(steps[t] + F.linear(h[:rows], w_hh, b_hh), c[:rows])
         if w_hr is not None:
-            h = h @ w_hr.T
-        outputs[t] = h
-    return torch.stack(outputs), h, c
+            h_t = F.linear(h_t, w_hr)
+        outputs[t] = h_t
+        h, c = _advance(h, h_t), _advance(c, c_t)
+    return outputs, h, c
+
+
+class _Padded:
+    """A batch of equal-length sequences, batch-major ``(batch, seq, features)``."""
+
+    def __init__(self, batch, seq):
+        self.batch, self.seq = batch, seq
+        self.batch_sizes = [batch] * seq  # every sequence runs every step
+
+    def steps(self, x):
+        return x.unbind(1)
+
+    def join(self, outputs):
+        return torch.stack(outputs, dim=1)
+
+    def dropout(self, x, p):
+        """Dropout drawn step by step, in nn.LSTM's order, so that one seed gives both the same masks."""
+        return torch.dropout(x.transpose(0, 1).contiguous(), p, True).transpose(0, 1)
+
+    def to_rows(self, x):
+        """``(seq * batch, features)``, step by step: the layout of a ``PackedSequence``'s data."""
+        return x.transpose(0, 1).reshape(-1, x.shape[-1])
+
+    def from_rows(self, rows):
+        return rows.unflatten(0, (self.seq, self.batch)).transpose(0, 1)
+
+
+class _Packed:
+    """A ``PackedSequence``'s data ``(rows, features)``: step t is the next ``batch_sizes[t]`` rows."""
+
+    def __init__(self, batch_sizes):
+        self.batch_sizes = batch_sizes
+
+    def steps(self, x):
+        return x.split(self.batch_sizes)
+
+    def join(self, outputs):
+        return torch.cat(outputs)
+
+    def dropout(self, x, p):
+        return torch.dropout(x, p, True)
+
+    def to_rows(self, x):
+        return x
+
+    def from_rows(self, rows):
+        return rows
 
 
 # ----------------------------------------------------------------------------- input checks
@@ -59,12 +148,12 @@ def _require_like(name, tensor, reference, reference_name):
     """Same dtype and device as the reference (the module's parameters or the input)."""
     has, is_ = ("have", "are") if reference_name.endswith("s") else ("has", "is")
     if tensor.dtype != reference.dtype:
-        raise TypeError(
+        raise LSTMDtypeError(
             f"{name} has dtype {tensor.dtype} but {reference_name} {has} dtype {reference.dtype}: "
             f"convert one of them, e.g. with .to({reference.dtype})"
         )
     if tensor.device != reference.device:
-        raise ValueError(
+        raise LSTMDeviceError(
             f"{name} is on {tensor.device} but {reference_name} {is_} on {reference.device}: "
             f"move one of them, e.g. with .to('{reference.device}')"
         )
@@ -72,7 +161,18 @@ def _require_like(name, tensor, reference, reference_name):
 
 def _require_shape(name, tensor, expected, layout):
     if tuple(tensor.shape) != tuple(expected):
-        raise ValueError(f"{name} should have shape {layout} = {tuple(expected)}, got {tuple(tensor.shape)}")
+        raise LSTMShapeError(f"{name} should have shape {layout} = {tuple(expected)}, got {tuple(tensor.shape)}")
+
+
+def _require_width(name, tensor, width, width_name):
+    if tensor.shape[-1] != width:
+        raise LSTMShapeError(f"{name}'s last dim should be {width_name}={width}, got {tensor.shape[-1]} ({name} shape {tuple(tensor.shape)})")
+
+
+def _require_pair(hx, names):
+    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+        length = f" of length {len(hx)}" if isinstance(hx, (tuple, list)) else ""
+        raise LSTMStateError(f"hx should be a pair ({names}), got {type(hx).__name__}{length}")
 
 
 def _require_int(name, value, minimum):
@@ -87,9 +187,9 @@ def _require_bool(name, value):
         raise TypeError(f"{name} should be True or False, got {type(value).__name__}: {value!r}")
 
 
-def _require_sequence(x):
-    if x.shape[0] == 0:
-        raise ValueError("input has an empty sequence (length 0); an LSTM needs at least one time step")
+def _require_sequence(seq):
+    if seq == 0:
+        raise LSTMShapeError("input has an empty sequence (length 0); an LSTM needs at least one time step")
 
 
 # ----------------------------------------------------------------------------- lstm_forward
@@ -109,7 +209,7 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih=None, b_hh=None):
     for name, value in (("h_0", h_0), ("c_0", c_0), ("w_ih", w_ih), ("w_hh", w_hh)):
         _require_tensor(name, value)
         _require_like(name, value, input, "input")
-    batch, _, input_size = input.shape
+    batch, seq, input_size = input.shape
     hidden = w_hh.shape[-1]
     _require_shape("w_ih", w_ih, (4 * hidden, input_size), "(4 * hidden, input_size)")
     _require_shape("w_hh", w_hh, (4 * hidden, hidden), "(4 * hidden, hidden)")
@@ -121,11 +221,11 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih=None, b_hh=None):
         raise ValueError("give both biases b_ih and b_hh, or neither")
     _require_shape("h_0", h_0, (batch, hidden), "(batch, hidden)")
     _require_shape("c_0", c_0, (batch, hidden), "(batch, hidden)")
-    x = input.transpose(0, 1)  # (seq, batch, input_size)
-    _require_sequence(x)
+    _require_sequence(seq)
 
-    output, h_n, c_n = _run_direction(_project(x, w_ih, b_ih, b_hh), h_0, c_0, w_hh)
-    return output.transpose(0, 1), (h_n[None], c_n[None])
+    x_proj = F.linear(input, w_ih, b_ih)  # every step's input projection in one matmul: (batch, seq, 4 * hidden)
+    outputs, h_n, c_n = _run_direction(x_proj.unbind(1), h_0, c_0, w_hh, b_hh)
+    return torch.stack(outputs, dim=1), (h_n[None], c_n[None])
 
 
 def lstm_forward_tiled(input, initial_states, w_ih, w_hh, b_ih, b_hh):
@@ -157,8 +257,16 @@ def _uniform_init(module):
         nn.init.uniform_(parameter, -bound, bound)
 
 
+WEIGHT_NAMES = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr")  # nn.LSTM's order
+
+
 class HandLSTM(nn.Module):
-    """``torch.nn.LSTM`` written by hand: same constructor, parameters and ``forward(input, hx=None)``."""
+    """``torch.nn.LSTM`` written by hand: same constructor, parameters and ``forward(input, hx=None)``.
+
+    ``input`` is a tensor (batched or not) or a ``PackedSequence``, as for ``nn.LSTM``.
+    """
+
+    mode = "LSTM"  # as nn.RNNBase names it
 
     def __init__(
         self,
@@ -197,6 +305,7 @@ class HandLSTM(nn.Module):
 
         factory = {"device": device, "dtype": dtype}
         h_width = proj_size or hidden_size  # the width of h, and of each direction's output
+        self._all_weights = []  # nn.RNNBase's name: each layer and direction's parameter names
         for layer in range(num_layers):
             layer_input = input_size if layer == 0 else h_width * self.num_directions
             for suffix in self._suffixes(layer):
@@ -207,18 +316,32 @@ class HandLSTM(nn.Module):
                     shapes["weight_hr"] = (proj_size, hidden_size)
                 for name, shape in shapes.items():  # registered in nn.LSTM's order
                     self.register_parameter(name + suffix, nn.Parameter(torch.empty(shape, **factory)))
+                self._all_weights.append([name + suffix for name in shapes])
+        self._flat_weights_names = [name for names in self._all_weights for name in names]
         self.reset_parameters()
 
     def _suffixes(self, layer):
         return [f"_l{layer}", f"_l{layer}_reverse"][: self.num_directions]
 
+    @property
+    def all_weights(self):
+        """Each layer and direction's weights, as ``nn.LSTM.all_weights`` lists them."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def _flat_weights(self):
+        """Every weight in ``_flat_weights_names``'s order, read now (so a reparametrised weight is seen)."""
+        return [getattr(self, name) for name in self._flat_weights_names]
+
     def _weights(self, suffix):
         """(w_ih, w_hh, b_ih, b_hh, w_hr) of one layer and direction; None where absent."""
-        return tuple(getattr(self, name + suffix, None) for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_hr"))
+        return tuple(getattr(self, name + suffix, None) for name in WEIGHT_NAMES)
 
-    def _one_direction(self, x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
-        """One layer in one direction over x ``(seq, batch, in)``: ``(output, h_n, c_n)``."""
-        return _run_direction(_project(x, w_ih, b_ih, b_hh), h_0, c_0, w_hh, w_hr, reverse)
+    def _one_direction(self, x, layout, h_0, c_0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse):
+        """One layer in one direction over x, laid out as ``layout`` says: ``(output, h_n, c_n)``."""
+        x_proj = F.linear(x, w_ih, b_ih)  # every step's input projection in one matmul
+        outputs, h_n, c_n = _run_direction(layout.steps(x_proj), h_0, c_0, w_hh, b_hh, w_hr, reverse)
+        return layout.join(outputs), h_n, c_n
 
     def reset_parameters(self):
         _uniform_init(self)
@@ -247,20 +370,18 @@ class HandLSTM(nn.Module):
                 f"input should have 3 dims {layout}, or 2 dims (seq, input_size) without a batch, "
                 f"got {input.dim()} dims with shape {tuple(input.shape)}"
             )
-        if input.shape[-1] != self.input_size:
-            raise ValueError(
-                f"input's last dim should be input_size={self.input_size}, got {input.shape[-1]} "
-                f"(input shape {tuple(input.shape)})"
-            )
-        _require_like("input", input, self.weight_ih_l0, "the module's parameters")
+        self._check_data("input", input)
 
-    def _initial_states(self, hx, x, batched):
-        """(h_0, c_0) with a batch dim, zeros when hx is None; x is ``(seq, batch, input_size)``."""
-        h_shape, c_shape = self._state_shapes(x.shape[1])
+    def _check_data(self, name, data):
+        _require_width(name, data, self.input_size, "input_size")
+        _require_like(name, data, self.weight_ih_l0, "the module's parameters")
+
+    def _initial_states(self, hx, batch, x, batched=True):
+        """(h_0, c_0) each ``(layers, batch, width)``, zeros when hx is None; x is the input, for its dtype."""
+        h_shape, c_shape = self._state_shapes(batch)
         if hx is None:
             return x.new_zeros(h_shape), x.new_zeros(c_shape)
-        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise TypeError(f"hx should be a pair (h_0, c_0), got {type(hx).__name__}" + (f" of length {len(hx)}" if isinstance(hx, (tuple, list)) else ""))
+        _require_pair(hx, "h_0, c_0")
         states = []
         for name, state, shape in (("h_0", hx[0], h_shape), ("c_0", hx[1], c_shape)):
             _require_tensor(name, state)
@@ -274,32 +395,50 @@ class HandLSTM(nn.Module):
         return tuple(states)
 
     def forward(self, input, hx=None):
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         self._check_input(input)
         batched = input.dim() == 3
         if not batched:
-            x = input.unsqueeze(1)  # (seq, 1, input_size)
+            x = input.unsqueeze(0)  # (1, seq, input_size)
         else:
-            x = input.transpose(0, 1) if self.batch_first else input  # (seq, batch, input_size)
-        _require_sequence(x)
-        h_0, c_0 = self._initial_states(hx, x, batched)
+            x = input if self.batch_first else input.transpose(0, 1)  # (batch, seq, input_size)
+        batch, seq, _ = x.shape
+        _require_sequence(seq)
+        h_0, c_0 = self._initial_states(hx, batch, x, batched)
+        output, h_n, c_n = self._layers(x, _Padded(batch, seq), h_0, c_0)  # output (batch, seq, ...)
+        if not batched:
+            return output.squeeze(0), (h_n.squeeze(1), c_n.squeeze(1))
+        return (output if self.batch_first else output.transpose(0, 1)), (h_n, c_n)
 
+    def _forward_packed(self, packed, hx):
+        """nn.LSTM on a PackedSequence: rows sorted longest first inside, h_n in the caller's batch order."""
+        data, batch_sizes, sorted_indices, unsorted_indices = packed
+        self._check_data("PackedSequence's data", data)
+        batch = int(batch_sizes[0])
+        h_0, c_0 = self._initial_states(hx, batch, data)
+        if hx is not None and sorted_indices is not None:  # the caller's order -> longest first
+            h_0, c_0 = h_0.index_select(1, sorted_indices), c_0.index_select(1, sorted_indices)
+        output, h_n, c_n = self._layers(data, _Packed(batch_sizes.tolist()), h_0, c_0)
+        if unsorted_indices is not None:  # back to the caller's order
+            h_n, c_n = h_n.index_select(1, unsorted_indices), c_n.index_select(1, unsorted_indices)
+        return PackedSequence(output, batch_sizes, sorted_indices, unsorted_indices), (h_n, c_n)
+
+    def _layers(self, x, layout, h_0, c_0):
+        """Every layer and direction over x (laid out as ``layout`` says): ``(output, h_n, c_n)``."""
         h_n, c_n = [], []
         for layer in range(self.num_layers):
             outputs = []
             for direction, suffix in enumerate(self._suffixes(layer)):
                 k = layer * self.num_directions + direction
-                out, h, c = self._one_direction(x, h_0[k], c_0[k], *self._weights(suffix), reverse=direction == 1)
+                out, h, c = self._one_direction(x, layout, h_0[k], c_0[k], *self._weights(suffix), reverse=direction == 1)
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
-            x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)  # (seq, batch, num_directions * h_width)
+            x = outputs[0] if len(outputs) == 1 else torch.cat(outputs, dim=-1)  # (..., num_directions * h_width)
             if self.training and self.dropout > 0 and layer < self.num_layers - 1:
-                x = torch.dropout(x, self.dropout, True)  # between layers, as nn.LSTM does
-        h_n, c_n = torch.stack(h_n), torch.stack(c_n)
-
-        if not batched:
-            return x.squeeze(1), (h_n.squeeze(1), c_n.squeeze(1))
-        return (x.transpose(0, 1) if self.batch_first else x), (h_n, c_n)
+                x = layout.dropout(x, self.dropout)  # between layers, as nn.LSTM does
+        return x, torch.stack(h_n), torch.stack(c_n)
 
 
 class HandLSTMCell(nn.Module):
@@ -335,22 +474,21 @@ class HandLSTMCell(nn.Module):
                 f"input should have 2 dims (batch, input_size), or 1 dim (input_size,) without a batch, "
                 f"got {input.dim()} dims with shape {tuple(input.shape)}"
             )
-        if input.shape[-1] != self.input_size:
-            raise ValueError(f"input's last dim should be input_size={self.input_size}, got {input.shape[-1]} (input shape {tuple(input.shape)})")
+        _require_width("input", input, self.input_size, "input_size")
         _require_like("input", input, self.weight_ih, "the module's parameters")
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)  # (batch, input_size)
         h, c = self._initial_states(hx, x, batched)
 
-        h, c = _cell(_project(x, self.weight_ih, self.bias_ih, self.bias_hh) + h @ self.weight_hh.T, c)
+        gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
+        h, c = _cell(gates, c)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
 
     def _initial_states(self, hx, x, batched):
         shape = (x.shape[0], self.hidden_size)
         if hx is None:
             return x.new_zeros(shape), x.new_zeros(shape)
-        if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-            raise TypeError(f"hx should be a pair (h, c), got {type(hx).__name__}" + (f" of length {len(hx)}" if isinstance(hx, (tuple, list)) else ""))
+        _require_pair(hx, "h, c")
         states = []
         for name, state in (("h", hx[0]), ("c", hx[1])):
             _require_tensor(name, state)

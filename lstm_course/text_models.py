@@ -19,8 +19,8 @@ class LSTMClassifier(nn.Module):
     - ``pooling="max"``: the largest value of each feature over the sentence's real steps;
     - ``packed=False``: the padded batch goes straight into the LSTM (the mistake notebook 05 measures);
     - ``bow=True``: a bag-of-words path beside the LSTM, its logits added to the LSTM's;
-    - ``lstm_class=HandLSTM``: the hand-written LSTM, run one sentence at a time since it
-      takes no PackedSequence.
+    - ``lstm_class=HandLSTM``: the hand-written LSTM, run one sentence at a time (only an
+      ``nn.LSTM`` is given the PackedSequence here).
     """
 
     def __init__(self, vocab_size, embedding_dim=128, hidden_size=128, num_layers=2, bidirectional=True,

@@ -63,6 +63,18 @@ def test_numpy_blas_names_a_library():
     assert isinstance(benchmark.numpy_blas(), str) and benchmark.numpy_blas()
 
 
+def test_packed_forms_are_timed_against_nn_lstm_on_the_same_packed_batch():
+    results = benchmark.time_ratios(("tutorial",), ("FastHandLSTM packed",), repeats=2, min_seconds=0.001)
+    samples = results["tutorial"]["samples"]["FastHandLSTM packed"]
+    assert set(samples) == set(benchmark.MODES) and all(len(ratios) == 2 for ratios in samples.values())
+    assert benchmark.REFERENCES["FastHandLSTM packed"] == "nn.LSTM packed"
+
+
+def test_peak_bytes_leaves_no_profiler_lines_on_stderr(capfd):
+    benchmark.memory_report(("tutorial",), ("HandLSTM",))
+    assert "profiler_start" not in capfd.readouterr().err
+
+
 def test_the_script_prints_every_section(monkeypatch, capsys):
     monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # the script sets it only where it is unset
     spec = importlib.util.spec_from_file_location("lstm_speed", SCRIPT)
@@ -70,9 +82,9 @@ def test_the_script_prints_every_section(monkeypatch, capsys):
     spec.loader.exec_module(script)
     threads = torch.get_num_threads()
     try:
-        script.main(["--sizes", "tutorial", "--repeats", "1"])
+        script.main(["--sizes", "tutorial", "--repeats", "1", "--threads", "1,2"])
     finally:
         torch.set_num_threads(threads)
     printed = capsys.readouterr().out
-    for expected in ("torch threads: 1", "NumPy's BLAS:", "OPENBLAS_CORETYPE", "tutorial: batch 32, seq 10", "FastHandLSTM", "NumPy float32", "32 copies", "peak bytes"):
+    for expected in ("torch threads: 1", "torch threads: 2", "FastHandLSTM, packed", "same PackedSequence", "NumPy's BLAS:", "OPENBLAS_CORETYPE", "tutorial: batch 32, seq 10", "FastHandLSTM", "NumPy float32", "32 copies", "peak bytes"):
         assert expected in printed, expected
