@@ -11,11 +11,17 @@ import torch
 
 from lstm_course import numpy_lstm
 
+
+def _read_only(array):
+    """A read-only copy of ``array`` whose flag cannot be turned back on: for the package's constants."""
+    return np.frombuffer(np.ascontiguousarray(array).tobytes(), dtype=array.dtype).reshape(array.shape)
+
+
 # The sequence the course uses, written as a program (see `parse_program`).
 COUNTER_PROGRAM = "1 +3 2 +4 2 ?1 !3 +6 ?1"
 
 # Rows in PyTorch's gate order i, f, g, o; columns x1, x2, x3, 1.
-COUNTER_W_IH = np.array(
+COUNTER_W_IH = _read_only(np.array(
     [
         [0, 100, 0, -10],  # i: open (sigmoid(90) ~ 1) only when x2 = 1
         [0, 100, 0, 10],  # f: closed (sigmoid(-90) ~ 0) only when x2 = -1
@@ -23,8 +29,7 @@ COUNTER_W_IH = np.array(
         [0, 0, 100, -10],  # o: open only when x3 = 1
     ],
     dtype=np.float64,
-)
-COUNTER_W_IH.flags.writeable = False  # the package's constant: `counter_weights()` hands out copies to change
+))  # read-only: `counter_weights()` hands out copies to change
 
 # What the textbook form prints for COUNTER_PROGRAM.
 TEXTBOOK_OUTPUTS = (0, 0, 0, 0, 0, 7, 0, 0, 6)
@@ -66,8 +71,7 @@ def format_program(inputs):
     return " ".join(tokens)
 
 
-COUNTER_INPUTS = parse_program(COUNTER_PROGRAM)
-COUNTER_INPUTS.flags.writeable = False
+COUNTER_INPUTS = _read_only(parse_program(COUNTER_PROGRAM))
 
 
 def counter_weights():

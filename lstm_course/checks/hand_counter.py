@@ -53,7 +53,7 @@ def _call(function, *args):
     try:
         return call(function, *args)
     except Mistake as mistake:
-        if "read-only" in str(mistake):
+        if "read-only" in str(mistake) or "WRITEABLE" in str(mistake):
             raise Mistake(f"{sentence(str(mistake))} {READ_ONLY_HINT}") from None
         raise
 
@@ -90,11 +90,11 @@ def wanted_gates(inputs):
 
 def _weights_from(answer):
     if not isinstance(answer, dict):
-        raise Mistake(f"`counter_weights()` should return a dict with the keys w_ih, w_hh, b_ih, b_hh, got {type(answer).__name__}")
+        raise Mistake(f"`counter_weights()` should return a dict with the keys w_ih, w_hh, b_ih, b_hh, got {type(answer).__name__}.")
     missing = [key for key in WEIGHT_SHAPES if key not in answer]
     if missing:
         raise Mistake(f"the dict `counter_weights()` returns has no {', '.join(missing)}: it needs w_ih, w_hh, b_ih and b_hh.")
-    weights = {key: as_array(f"weights[{key!r}]", answer[key]) for key in WEIGHT_SHAPES}
+    weights = {key: as_array(f"weights[{key!r}]", answer[key]).copy() for key in WEIGHT_SHAPES}  # copies: kept as returned
     for key, shape in WEIGHT_SHAPES.items():
         if weights[key].shape != shape:
             raise Mistake(
@@ -156,14 +156,15 @@ def _gate_mistake(gate, inputs, wrong, weights, programs):
     return f"Your counter {said.format(where=where)} ({_ROW_OF[gate]})."
 
 
-def _row_order(weights, programs):
-    """The gate order the answer's rows are in, when another order than i, f, g, o makes it work."""
+def _layout_mistake(weights, programs):
+    """What is wrong with the layout of the answer's rows, when a transpose or another gate order makes it work."""
+    if _gates_behave({**weights, "w_ih": weights["w_ih"].T}, programs) is None:
+        return "Your w_ih is transposed: its rows are the gates i, f, g, o, its columns the inputs x1, x2, x3, 1."
     for order in itertools.permutations(range(4)):
-        if order == (0, 1, 2, 3):
-            continue
         moved = {key: value[list(order)] for key, value in weights.items()}  # moved row k = the answer's row order[k]
-        if _gates_behave(moved, programs) is None:
-            return ", ".join("ifgo"[k] for k in np.argsort(order))  # the gate each of the answer's rows holds
+        if order != (0, 1, 2, 3) and _gates_behave(moved, programs) is None:
+            held = ", ".join("ifgo"[k] for k in np.argsort(order))  # the gate each of the answer's rows holds
+            return f"Your rows are in the gate order {held}; PyTorch's order, and the counter's, is i, f, g, o."
     return None
 
 
@@ -196,10 +197,7 @@ def check_counter_weights(counter_weights):
         raise _shared_state("counter_weights", f"weights[{changed[0]!r}] changed")
     wrong = _gates_behave(weights, WEIGHT_PROGRAMS)
     if wrong is not None:
-        order = _row_order(weights, WEIGHT_PROGRAMS)
-        if order:
-            raise Mistake(f"Your rows are in the gate order {order}; PyTorch's order, and the counter's, is i, f, g, o.")
-        raise Mistake(_gate_mistake(*wrong, weights, WEIGHT_PROGRAMS))
+        raise Mistake(_layout_mistake(weights, WEIGHT_PROGRAMS) or _gate_mistake(*wrong, weights, WEIGHT_PROGRAMS))
     for program in WEIGHT_PROGRAMS:
         inputs = parse_program(program)
         got, expected = textbook_counter(inputs, weights)["h"], count(inputs)
