@@ -64,8 +64,8 @@ print(inputs)
 # | `w_hh` | `(4 * hidden_size, hidden_size)` = `(4, 1)` | the same four gates | the previous output `h` |
 # | `b_ih`, `b_hh` | `(4 * hidden_size,)` = `(4,)` | the same four gates | |
 #
-# Textbooks often draw this counter in a simpler form: the gates rounded to exactly 0 or 1, and
-# no `tanh`, so that the cell state is a plain sum. One step is then
+# The lecture works the counter out without the two `tanh`s. We also round the gates to exactly 0
+# or 1, so that the cell state is a plain sum; we call this the *textbook form*. One step is then
 #
 # $$z = w_{ih}\,x_t + w_{hh}\,h_{t-1} + b_{ih} + b_{hh} = (z_i, z_f, z_g, z_o),$$
 # $$i_t, f_t, o_t = \operatorname{round}\big(\sigma(z_i), \sigma(z_f), \sigma(z_o)\big), \qquad g_t = z_g,$$

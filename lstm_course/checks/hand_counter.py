@@ -76,7 +76,7 @@ def _token(inputs, t):
 
 WEIGHT_SHAPES = {"w_ih": (4, 4), "w_hh": (4, 1), "b_ih": (4,), "b_hh": (4,)}
 WEIGHT_PROGRAMS = tuple(random_program(np.random.default_rng(seed), 14, largest=30) for seed in (11, 12, 13))
-GATE_TOLERANCE = 0.01  # the real LSTM of section 4 does not round: its gates must be this close to 0 or 1
+GATE_TOLERANCE = 0.01  # the notebook's real LSTM does not round: its gates must be this close to 0 or 1
 _ROW_OF = {"i": "row 0 of w_ih: the input gate", "f": "row 1 of w_ih: the forget gate",
            "g": "row 2 of w_ih: the candidate g", "o": "row 3 of w_ih: the output gate"}
 _GATE_NAMES = {"i": "input gate", "f": "forget gate", "o": "output gate"}
@@ -93,7 +93,7 @@ def _weights_from(answer):
         raise Mistake(f"`counter_weights()` should return a dict with the keys w_ih, w_hh, b_ih, b_hh, got {type(answer).__name__}.")
     missing = [key for key in WEIGHT_SHAPES if key not in answer]
     if missing:
-        raise Mistake(f"the dict `counter_weights()` returns has no {', '.join(missing)}: it needs w_ih, w_hh, b_ih and b_hh.")
+        raise Mistake(f"The dict `counter_weights()` returns has no {', '.join(missing)}: it needs w_ih, w_hh, b_ih and b_hh.")
     weights = {key: as_array(f"weights[{key!r}]", answer[key]).copy() for key in WEIGHT_SHAPES}  # copies: kept as returned
     for key, shape in WEIGHT_SHAPES.items():
         if weights[key].shape != shape:
@@ -181,8 +181,8 @@ def _loose_gate(weights, programs):
                 t = int(np.flatnonzero(loose)[0])
                 return (
                     f"Rounded, your gates count right, but at {_token(inputs, t)} the {_GATE_NAMES[gate]} "
-                    f"is {gate_values[t]:.3g} before rounding. Section 4 runs these weights in a real LSTM, which does not "
-                    f"round: make that row's weights larger, so that each gate is within {GATE_TOLERANCE} of 0 or 1."
+                    f"is {gate_values[t]:.3g} before rounding. The notebook goes on to run these weights in a real LSTM, "
+                    f"which does not round: make that row's weights larger, so that each gate is within {GATE_TOLERANCE} of 0 or 1."
                 )
     return None
 
