@@ -107,7 +107,7 @@ def textbook_counter(inputs=COUNTER_INPUTS, weights=None):
         z_i, z_f, z_g, z_o = w_ih @ x + w_hh @ h + bias  # the four pre-activations at this step
         i, f, o = np.round(numpy_lstm.sigmoid(np.array([z_i, z_f, z_o])))  # each exactly 0 or 1
         c = f * c + i * z_g
-        h = np.array([o * c])
+        h = np.array([o * c + 0.0])  # + 0.0: a closed gate on a negative memory shows 0, not -0
         for name, value in zip("ifgoch", (i, f, z_g, o, c, h[0])):
             trace[name][t] = value
     return trace
