@@ -11,11 +11,17 @@ import torch
 
 from lstm_course import numpy_lstm
 
+
+def _read_only(array):
+    """A read-only copy of ``array`` whose flag cannot be turned back on: for the package's constants."""
+    return np.frombuffer(np.ascontiguousarray(array).tobytes(), dtype=array.dtype).reshape(array.shape)
+
+
 # The sequence the course uses, written as a program (see `parse_program`).
 COUNTER_PROGRAM = "1 +3 2 +4 2 ?1 !3 +6 ?1"
 
 # Rows in PyTorch's gate order i, f, g, o; columns x1, x2, x3, 1.
-COUNTER_W_IH = np.array(
+COUNTER_W_IH = _read_only(np.array(
     [
         [0, 100, 0, -10],  # i: open (sigmoid(90) ~ 1) only when x2 = 1
         [0, 100, 0, 10],  # f: closed (sigmoid(-90) ~ 0) only when x2 = -1
@@ -23,7 +29,7 @@ COUNTER_W_IH = np.array(
         [0, 0, 100, -10],  # o: open only when x3 = 1
     ],
     dtype=np.float64,
-)
+))  # read-only: `counter_weights()` hands out copies to change
 
 # What the textbook form prints for COUNTER_PROGRAM.
 TEXTBOOK_OUTPUTS = (0, 0, 0, 0, 0, 7, 0, 0, 6)
@@ -65,7 +71,7 @@ def format_program(inputs):
     return " ".join(tokens)
 
 
-COUNTER_INPUTS = parse_program(COUNTER_PROGRAM)
+COUNTER_INPUTS = _read_only(parse_program(COUNTER_PROGRAM))
 
 
 def counter_weights():
@@ -85,21 +91,26 @@ def _as_inputs(inputs):
     return inputs
 
 
-def textbook_counter(inputs=COUNTER_INPUTS, w_ih=COUNTER_W_IH):
-    """The textbook form: gates rounded to 0 or 1, identity in place of tanh.
+def textbook_counter(inputs=COUNTER_INPUTS, weights=None):
+    """The textbook form: gates rounded to 0 or 1, identity in place of both tanh.
 
+    ``weights`` is a dict as `counter_weights` returns (the counter's own by default).
     Returns a dict ``{"i", "f", "g", "o", "c", "h"}`` of arrays ``(seq,)``.
     """
     inputs = _as_inputs(inputs)
-    z = inputs @ np.asarray(w_ih).T  # (seq, 4): pre-activations of i, f, g, o
-    i, f, o = (np.round(numpy_lstm.sigmoid(z[:, k])) for k in (0, 1, 3))
-    g = z[:, 2]
-    c = np.zeros(len(inputs))
-    c_t = 0.0
-    for t in range(len(inputs)):
-        c_t = f[t] * c_t + i[t] * g[t]
-        c[t] = c_t
-    return {"i": i, "f": f, "g": g, "o": o, "c": c, "h": o * c}
+    weights = counter_weights() if weights is None else weights
+    w_ih, w_hh = np.asarray(weights["w_ih"], dtype=np.float64), np.asarray(weights["w_hh"], dtype=np.float64)
+    bias = np.asarray(weights["b_ih"], dtype=np.float64) + np.asarray(weights["b_hh"], dtype=np.float64)
+    trace = {name: np.zeros(len(inputs)) for name in ("i", "f", "g", "o", "c", "h")}
+    h, c = np.zeros(1), 0.0  # h: (hidden,) = (1,)
+    for t, x in enumerate(inputs):
+        z_i, z_f, z_g, z_o = w_ih @ x + w_hh @ h + bias  # the four pre-activations at this step
+        i, f, o = np.round(numpy_lstm.sigmoid(np.array([z_i, z_f, z_o])))  # each exactly 0 or 1
+        c = f * c + i * z_g
+        h = np.array([o * c + 0.0])  # + 0.0: a closed gate on a negative memory shows 0, not -0
+        for name, value in zip("ifgoch", (i, f, z_g, o, c, h[0])):
+            trace[name][t] = value
+    return trace
 
 
 def real_counter(inputs=COUNTER_INPUTS, weights=None):

@@ -6,12 +6,16 @@
 # **stores** a number when told to, **forgets** everything when told to, and
 # **reveals** what it holds when told to.
 #
+# The example is the LSTM worked by hand in Hung-yi Lee's *Machine Learning* course at National
+# Taiwan University (2017, the lecture on recurrent neural networks), as written up in Datawhale's
+# notes of that course ([LeeML-Notes](https://github.com/datawhalechina/leedl-tutorial)).
+#
 # By the end of this notebook you will be able to:
 #
+# - choose an LSTM's weights so that it stores, forgets and reveals on command;
 # - read an LSTM's weight matrix row by row as "when does this gate open?";
 # - run the same hand-set LSTM in NumPy, in `nn.LSTMCell` and in `nn.LSTM`, and get the same numbers;
 # - explain why the textbook answer is `7` but a real LSTM prints `0.964`;
-# - load your own weights into PyTorch modules, biases included;
 # - make a real LSTM count past 1 by scaling its input and decoding its output.
 
 # %%
@@ -20,7 +24,7 @@ import torch
 
 import lstm_course
 from lstm_course import counter, numpy_lstm, plots, widgets
-from lstm_course.checks import check_count_to_seven
+from lstm_course.checks import check_count_to_seven, check_counter_weights
 
 lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thread; 4-digit printing
 
@@ -50,16 +54,87 @@ print(inputs)
 # `0 0 0 0 0 7 0 0 6`.
 
 # %% [markdown]
-# ## 2. The weights, one row per gate
+# ## 2. The cell you will set: gates rounded, no tanh
 #
-# PyTorch stacks the four gates' weights in one matrix `weight_ih` of shape
-# `(4 * hidden_size, input_size)`, in the order **i, f, g, o**. Our cell has one hidden unit and
-# four inputs, so `w_ih` is `(4, 4)`: one row per gate, one column per input.
+# The cell has one hidden unit and four inputs. PyTorch keeps its parameters as
+#
+# | parameter | shape | rows | columns |
+# | --- | --- | --- | --- |
+# | `w_ih` | `(4 * hidden_size, input_size)` = `(4, 4)` | one per gate, in the order **i, f, g, o** | `x1`, `x2`, `x3`, `1` |
+# | `w_hh` | `(4 * hidden_size, hidden_size)` = `(4, 1)` | the same four gates | the previous output `h` |
+# | `b_ih`, `b_hh` | `(4 * hidden_size,)` = `(4,)` | the same four gates | |
+#
+# The lecture works the counter out without the two `tanh`s. We also round the gates to exactly 0
+# or 1, so that the cell state is a plain sum; we call this the *textbook form*. One step is then
+#
+# $$z = w_{ih}\,x_t + w_{hh}\,h_{t-1} + b_{ih} + b_{hh} = (z_i, z_f, z_g, z_o),$$
+# $$i_t, f_t, o_t = \operatorname{round}\big(\sigma(z_i), \sigma(z_f), \sigma(z_o)\big), \qquad g_t = z_g,$$
+# $$c_t = f_t\,c_{t-1} + i_t\,g_t, \qquad h_t = o_t\,c_t.$$
+#
+# A gate is open (1) when its pre-activation is large and positive, and closed (0) when it is
+# large and negative; in between, the sigmoid is neither:
 
 # %%
-w_ih = counter.COUNTER_W_IH
+sigmoid = numpy_lstm.sigmoid
+for z in (-20, -5, -1, 0, 1, 5, 20):
+    print(f"sigmoid({z:+d}) = {sigmoid(float(z)):.6g}")
+
+# %% [markdown]
+# Beyond ±5 a gate is within 0.007 of 0 or 1; at ±20, within `2.1e-09`.
+#
+# ### Exercise 1 · The counter's weights (core)
+#
+# Write `counter_weights()`. It returns a dict of NumPy arrays `w_ih` `(4, 4)`, `w_hh` `(4, 1)`,
+# `b_ih` `(4,)` and `b_hh` `(4,)`, rows in the order i, f, g, o, such that the cell above
+#
+# - **stores**: adds `x1` to its memory when `x2 = 1`, and only then;
+# - **forgets**: empties its memory when `x2 = -1`, and only then;
+# - **reveals**: outputs its memory when `x3 = 1`, and outputs 0 otherwise.
+#
+# Think of one gate at a time: which input should open it, and which constant keeps it shut
+# otherwise? The check runs your weights on programs it makes up (numbers up to ±30), and wants
+# every gate within 0.01 of 0 or 1 *before* rounding, because section 5 runs the same weights in a
+# real LSTM, which does not round. To try yours on this notebook's program:
+# `counter.textbook_counter(inputs, counter_weights())` returns every gate and `"h"`, the output.
+
+
+# %%
+def counter_weights():
+    """The counter's parameters, shaped as nn.LSTMCell(4, 1) holds them."""
+    ### BEGIN SOLUTION
+    w_ih = np.array(
+        [
+            [0, 100, 0, -10],  # i: z = 100 x2 - 10, open only when x2 = 1
+            [0, 100, 0, 10],  # f: z = 100 x2 + 10, closed only when x2 = -1
+            [1, 0, 0, 0],  # g: x1 itself
+            [0, 0, 100, -10],  # o: z = 100 x3 - 10, open only when x3 = 1
+        ],
+        dtype=np.float64,
+    )
+    return {"w_ih": w_ih, "w_hh": np.zeros((4, 1)), "b_ih": np.zeros(4), "b_hh": np.zeros(4)}
+    ### END SOLUTION
+
+
+# %%
+check_counter_weights(counter_weights)
+
+# %% [markdown]
+# ## 3. The package's weights, one row per gate
+#
+# From here on we use `lstm_course.counter.counter_weights()`, which passes the same check. It
+# returns fresh copies each time it is called; the package's own `counter.COUNTER_W_IH` is
+# read-only, so no cell can change it by accident:
+
+# %%
+print(check_counter_weights(counter.counter_weights))
+weights = counter.counter_weights()  # w_ih (4, 4), w_hh (4, 1), b_ih (4,), b_hh (4,): copies
+w_ih = weights["w_ih"]
 for gate, row in zip(numpy_lstm.GATE_NAMES, w_ih):
     print(gate, row)
+try:
+    counter.COUNTER_W_IH[2] *= 0.01
+except ValueError as error:
+    print("counter.COUNTER_W_IH[2] *= 0.01 ->", error)
 
 # %% [markdown]
 # Read each row as "pre-activation = row · `[x1, x2, x3, 1]`":
@@ -70,10 +145,10 @@ for gate, row in zip(numpy_lstm.GATE_NAMES, w_ih):
 # - **o** (output gate) `= 100·x3 − 10`: open only to reveal.
 #
 # The cell never needs its own previous output, so `w_hh` is all zeros, and the constant input
-# `1` already plays the bias, so both bias vectors are zero.
+# `1` already plays the bias, so both bias vectors are zero (putting the `±10` in `b_ih` instead
+# works as well).
 
 # %%
-sigmoid = numpy_lstm.sigmoid
 for z in (90, 10, -10, -90):
     print(f"sigmoid({z:+d}) = {sigmoid(float(z)):.6g}")
 
@@ -81,26 +156,23 @@ for z in (90, 10, -10, -90):
 # `±10` is not quite `0` or `1`, but it is close: `sigmoid(−10) ≈ 0.0000454`.
 
 # %% [markdown]
-# ## 3. The textbook form: gates rounded, no tanh
+# ## 4. The textbook form, step by step
 #
-# Textbooks often draw this counter with the gates rounded to exactly 0 or 1 and without the two
-# `tanh`s, so the cell state is a plain sum. One step is then:
-#
-# $$c_t = f_t\,c_{t-1} + i_t\,g_t, \qquad h_t = o_t\,c_t, \qquad i_t, f_t, o_t \in \{0, 1\},\; g_t = x_1.$$
+# Here is the cell of section 2 written out as a loop over the program, with these weights:
 
 # %%
 c = 0.0
 textbook_outputs = []
 for x in inputs:
-    z_i, z_f, z_g, z_o = w_ih @ x  # the four pre-activations at this step
+    z_i, z_f, z_g, z_o = w_ih @ x  # the four pre-activations at this step (w_hh and the biases are zero)
     i, f, o = np.round(sigmoid([z_i, z_f, z_o]))  # each exactly 0 or 1
     c = f * c + i * z_g  # identity in place of tanh for g
     textbook_outputs.append(o * c)  # ... and for c
 print(np.array(textbook_outputs))
 
 # %% [markdown]
-# `0 0 0 0 0 7 0 0 6`: it counts. The package holds the same loop, with every gate recorded, as
-# `counter.textbook_counter`; we check that it agrees:
+# `0 0 0 0 0 7 0 0 6`: it counts. `counter.textbook_counter`, which you used in the exercise,
+# is the same loop with every gate recorded; we check that it agrees:
 
 # %%
 textbook = counter.textbook_counter(inputs)
@@ -108,7 +180,7 @@ np.testing.assert_array_equal(textbook["h"], textbook_outputs)
 np.testing.assert_array_equal(textbook["h"], counter.TEXTBOOK_OUTPUTS)
 
 # %% [markdown]
-# ## 4. A real LSTM: the same weights in NumPy
+# ## 5. A real LSTM: the same weights in NumPy
 #
 # A real LSTM keeps the sigmoid gates unrounded and squashes twice with `tanh`:
 #
@@ -118,7 +190,6 @@ np.testing.assert_array_equal(textbook["h"], counter.TEXTBOOK_OUTPUTS)
 # which works on batches: `x` is `(batch, input_size)`, `h` and `c` are `(batch, hidden_size)`.
 
 # %%
-weights = counter.counter_weights()  # w_ih (4, 4), w_hh (4, 1), b_ih (4,), b_hh (4,)
 h = np.zeros((1, 1))  # (batch, hidden_size)
 c = np.zeros((1, 1))
 numpy_outputs = []
@@ -142,7 +213,7 @@ print("tanh(tanh(6))           =", round(np.tanh(np.tanh(6)), 3))
 
 # %% [markdown]
 # So the real LSTM remembers *that* something was stored, and roughly how much, but it cannot
-# count past 1 with these weights. The exercise at the end fixes that.
+# count past 1 with these weights. Exercise 2, in section 10, fixes that.
 #
 # The gates are also not exactly 0 and 1, so before the first reveal the output is tiny but not zero:
 
@@ -150,7 +221,7 @@ print("tanh(tanh(6))           =", round(np.tanh(np.tanh(6)), 3))
 print([f"{value:.1e}" for value in numpy_outputs[:5]])
 
 # %% [markdown]
-# ## 5. The same cell in `nn.LSTMCell`
+# ## 6. The same cell in `nn.LSTMCell`
 #
 # `nn.LSTMCell(input_size=4, hidden_size=1)` holds `weight_ih` `(4, 4)`, `weight_hh` `(4, 1)`,
 # `bias_ih` `(4,)` and `bias_hh` `(4,)`, in the same i, f, g, o order. We copy our weights in,
@@ -215,7 +286,7 @@ for seed in range(4):
 # notebook gets the same numbers.
 
 # %% [markdown]
-# ## 6. The same cell in `nn.LSTM`
+# ## 7. The same cell in `nn.LSTM`
 #
 # `nn.LSTM` runs the whole sequence in one call. Its parameters carry a layer suffix
 # (`weight_ih_l0`), and it expects `(seq, batch, input_size)` unless you pass
@@ -246,7 +317,7 @@ np.testing.assert_allclose(lstm_outputs, numpy_outputs, rtol=0, atol=1e-6)
 # `counter.counter_lstm_cell()` and `counter.counter_lstm()` build these two modules for you.
 
 # %% [markdown]
-# ## 7. Watching the gates
+# ## 8. Watching the gates
 #
 # Here is every gate, the cell state and the output at each step, for the textbook form and for
 # the real LSTM. The x-axis shows the program: `+` stores, `!` forgets, `?` reveals.
@@ -269,7 +340,7 @@ fig = plots.plot_gate_traces(real, inputs=inputs, title="Real LSTM: sigmoid gate
 fig = plots.plot_counter_comparison(inputs)
 
 # %% [markdown]
-# ## 8. Try your own program
+# ## 9. Try your own program
 #
 # Type a program in the box: `+5` stores 5, `!` forgets, `?` reveals, a bare number passes by.
 # The table compares the textbook counter with the real LSTM, and the plot shows the real
@@ -294,32 +365,19 @@ assert state["summary"] in playground.table.value
 # holds `tanh(−3) + tanh(10) ≈ −0.995 + 1.000`, almost nothing, and prints `0.005`.
 
 # %% [markdown]
-# ## Summary
+# ## 10. Counting past 1
 #
-# - Each row of `weight_ih` is one gate, in PyTorch's order **i, f, g, o**; a weight on a
-#   constant input acts as a bias.
-# - With gates rounded and no `tanh`, the counter prints `0 0 0 0 0 7 0 0 6`. A real LSTM with
-#   the same weights prints `0.964` and `0.762`: `tanh` keeps `g` and `h` within `[−1, 1]`.
-# - NumPy, `nn.LSTMCell` and `nn.LSTM` agree to `1e-6` once you set *all* parameters, biases
-#   included; a fresh PyTorch cell has random biases.
-# - `nn.LSTM` expects `(seq, batch, input_size)` unless `batch_first=True`, and its states are
-#   `(num_layers * num_directions, batch, hidden_size)`.
+# ### Exercise 2 · Make a real LSTM count to 7 (core)
 #
-# Next: [03_lstm_forward](03_lstm_forward.ipynb), the whole forward pass written by hand.
-
-# %% [markdown]
-# ## Exercises
+# Write `count_to_seven(inputs)`: it takes inputs `(seq, 4)`, runs them through a **real** LSTM
+# with weights you derive from `counter.counter_weights()` (use
+# `counter.real_counter(inputs, weights)`, which returns a dict whose `"h"` is the output at each
+# step, `(seq,)`), and returns the outputs decoded as numbers `(seq,)`, so that the course's
+# program gives `0 0 0 0 0 7 0 0 6` (within 0.05). The check also runs programs you have not seen.
 #
-# ### Exercise 1 · Make a real LSTM count to 7
-#
-# *Write `count_to_seven(inputs)`: it takes inputs `(seq, 4)`, runs them through a **real**
-# LSTM (use `counter.real_counter(inputs, weights)`, which returns a dict whose `"h"` is the
-# output at each step) and returns the outputs decoded as numbers, so that the course's program
-# gives `0 0 0 0 0 7 0 0 6` (within 0.05).*
-#
-# Hints: `tanh(s·x) ≈ s·x` when `s·x` is small, so **scale the input in** by multiplying the
-# `g` row of `w_ih` by a small `s`; then **decode the output**: undo the last `tanh` with
-# `np.arctanh` and divide by `s`. Start from `counter.counter_weights()`, which returns fresh copies.
+# Hints: `tanh(s·x) ≈ s·x` when `s·x` is small. Where does `x1` enter the cell, and how do you
+# undo `h = o·tanh(c)`? `counter.counter_weights()` returns fresh copies: change those, inside
+# your function.
 
 
 # %%
@@ -339,3 +397,18 @@ check_count_to_seven(count_to_seven)
 # %% [markdown]
 # *Going further (no check):* how large can `scale` be before the count is off by more than
 # 0.05? Why does a larger total need a smaller scale?
+
+# %% [markdown]
+# ## Summary
+#
+# - Each row of `weight_ih` is one gate, in PyTorch's order **i, f, g, o**; a large weight on a
+#   control input opens or shuts a gate, and a weight on a constant input acts as a bias.
+# - With gates rounded and no `tanh`, the counter prints `0 0 0 0 0 7 0 0 6`. A real LSTM with
+#   the same weights prints `0.964` and `0.762`: `tanh` keeps `g` and `h` within `[−1, 1]`;
+#   scaling `x1` in and decoding `h` out makes it count again.
+# - NumPy, `nn.LSTMCell` and `nn.LSTM` agree to `1e-6` once you set *all* parameters, biases
+#   included; a fresh PyTorch cell has random biases.
+# - `nn.LSTM` expects `(seq, batch, input_size)` unless `batch_first=True`, and its states are
+#   `(num_layers * num_directions, batch, hidden_size)`.
+#
+# Next: [03_lstm_forward](03_lstm_forward.ipynb), the whole forward pass written by hand.

@@ -5,9 +5,11 @@ import torch
 from lstm_course.counter import (
     COUNTER_INPUTS,
     COUNTER_PROGRAM,
+    COUNTER_W_IH,
     TEXTBOOK_OUTPUTS,
     counter_lstm,
     counter_lstm_cell,
+    counter_weights,
     format_program,
     parse_program,
     real_counter,
@@ -79,3 +81,27 @@ def test_inputs_must_have_four_columns():
 def test_a_row_no_token_can_write_is_named():
     with pytest.raises(ValueError, match="no program token writes x2=1, x3=1"):
         format_program([[3, 1, 1, 1]])
+
+
+@pytest.mark.parametrize("constant", [COUNTER_W_IH, COUNTER_INPUTS], ids=["COUNTER_W_IH", "COUNTER_INPUTS"])
+def test_package_constants_are_read_only_for_good(constant):
+    before = constant.copy()
+    with pytest.raises(ValueError, match="read-only"):
+        constant[0] *= 0.01
+    with pytest.raises(ValueError, match="WRITEABLE"):
+        constant.flags.writeable = True
+    np.testing.assert_array_equal(constant, before)
+
+
+def test_counter_weights_are_fresh_copies_to_change():
+    weights = counter_weights()
+    weights["w_ih"][2] *= 0.01
+    assert weights["w_ih"].flags.writeable and counter_weights()["w_ih"][2, 0] == 1
+    np.testing.assert_array_equal(textbook_counter()["h"], TEXTBOOK_OUTPUTS)
+
+
+def test_textbook_counter_adds_the_biases_and_the_recurrent_weights():
+    moved = {**counter_weights(), "w_ih": COUNTER_W_IH * [1, 1, 1, 0], "b_ih": np.array([-5.0, 5, 0, -5]), "b_hh": np.array([-5.0, 5, 0, -5])}
+    np.testing.assert_array_equal(textbook_counter(COUNTER_INPUTS, moved)["h"], TEXTBOOK_OUTPUTS)
+    echo = {**counter_weights(), "w_hh": np.array([[0.0], [0], [1], [0]])}  # g also adds the last output
+    np.testing.assert_array_equal(textbook_counter(parse_program("+3 ?0 +1 ?0"), echo)["h"], [0, 3, 0, 7])

@@ -10,7 +10,7 @@ from lstm_course.checks._core import CheckResult
 # One line a notebook, in course order.
 from lstm_course.checks.start_here import check_cell_states, check_cell_update, check_gate_mix
 from lstm_course.checks.gate_equations import check_lstm_num_parameters, check_lstm_step, check_to_pytorch_order
-from lstm_course.checks.hand_counter import check_count_to_seven
+from lstm_course.checks.hand_counter import check_count_to_seven, check_counter_weights
 from lstm_course.checks.forward import check_lstm_forward, check_lstm_forward_reverse, check_two_layer_forward
 from lstm_course.checks.shapes import check_backward_final_state, check_final_states, check_initial_states
 from lstm_course.checks.text import check_last_real_states, check_masked_max, check_tokenize
