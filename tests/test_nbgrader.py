@@ -32,6 +32,9 @@ WRONG_ANSWERS = {
     "04_bidirectional_and_stacked.ipynb": (
         "nb04_final_states", "ends.append(output[:, 0, H:])", "ends.append(output[:, -1, H:])", "both halves at the last step",
     ),
+    "02_hand_counter.ipynb": (
+        "nb02_counter_weights", "[0, 0, 100, -10],  # o", "[0, 0, 100, 10],  # o", "reveals all the time",
+    ),
     "03_lstm_forward.ipynb": (
         "nb03_lstm_forward", "i, f, g, o = gates.chunk(4, dim=1)", "f, i, g, o = gates.chunk(4, dim=1)",
         "you read the gates in the order f, i, g, o",
