@@ -196,7 +196,7 @@ check_gate_mix(gate_mix)
 # `cell_update(c_prev, f, i, g)` so that it returns $c_t$. Each argument is an array of shape
 # `(batch, hidden_size)`.*
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb00_cell_update", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def cell_update(c_prev, f, i, g):
     """The new cell state c_t, (batch, hidden_size), from c_prev, f, i and g of that shape."""
     ### BEGIN SOLUTION
@@ -204,7 +204,7 @@ def cell_update(c_prev, f, i, g):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb00_cell_update_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 check_cell_update(cell_update)
 
 # %% [markdown]
@@ -224,7 +224,7 @@ check_cell_update(cell_update)
 # step, the input gate 0, 0.25, 0.25 and the candidate 1, the states are
 # $c_1 = 0.5 \cdot 4 + 0 = 2$, $c_2 = 0.5 \cdot 2 + 0.25 = 1.25$ and $c_3 = 0.5 \cdot 1.25 + 0.25 = 0.875$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb00_cell_states", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def cell_states(c_0, f, i, g):
     """The cell states c_1 ... c_seq, (batch, seq, hidden_size), from c_0 and the gates of every step."""
     ### BEGIN SOLUTION
@@ -237,7 +237,7 @@ def cell_states(c_0, f, i, g):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb00_cell_states_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_cell_states(cell_states)
 
 # %% [markdown]

@@ -295,8 +295,11 @@ check_two_layer_forward(two_layer_forward)
 #
 # `lstm_course.HandLSTM` runs the clean form once per layer and direction, as in these exercises,
 # and accepts everything `nn.LSTM` accepts: any number of layers, both directions, `batch_first`,
-# `proj_size`, unbatched input, dropout between layers. It has the same constructor and the same
-# parameter names and shapes, so a `state_dict` moves between the two:
+# `proj_size`, unbatched input, dropout between layers, and a `PackedSequence` of sentences of
+# different lengths (notebook 05 packs them), where at step t only the sequences still running
+# advance. A bad argument raises the exception type `nn.LSTM` raises, with a message that says what
+# was expected. It has the same constructor and the same parameter names and shapes, so a
+# `state_dict` moves between the two:
 
 # %%
 config = dict(input_size=4, hidden_size=6, num_layers=2, bidirectional=True, batch_first=True)

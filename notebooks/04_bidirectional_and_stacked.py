@@ -432,7 +432,8 @@ print(h_shape, c_shape)
 output, (h_n, c_n) = lstm(x, (torch.zeros(h_shape), torch.zeros(c_shape)))
 
 # %% [markdown]
-# The course's `HandLSTM` (introduced in notebook 03) refuses the same states, and says which dims it wanted:
+# The course's `HandLSTM` (introduced in notebook 03) refuses the same states with the same type of
+# error, a `RuntimeError` (and, for older code, a `ValueError`), and says which dims it wanted:
 
 # %% tags=["raises-exception"]
 hand = HandLSTM(input_size, H, batch_first=True)
