@@ -275,7 +275,7 @@ for gate, rows in blocks.items():
 # Hint: the four gates' pre-activations together form one `(batch, 4 * hidden_size)` array, and
 # `np.split(z, 4, axis=1)` cuts such an array into its four blocks of `hidden_size` columns.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb01_lstm_step", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
     """One LSTM step in PyTorch's gate order; returns the new (h, c), each (batch, hidden_size)."""
     ### BEGIN SOLUTION
@@ -288,7 +288,7 @@ def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb01_lstm_step_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_lstm_step(lstm_step)
 
 # %% [markdown]
@@ -403,7 +403,7 @@ assert not np.allclose(h_wrong, h_1)
 # shape `(4 * hidden_size, columns)` or a bias of shape `(4 * hidden_size,)`; move whole blocks
 # of `hidden_size` rows. Return a new array and leave `w` as it is.*
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb01_to_pytorch_order", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def to_pytorch_order(w):
     """Blocks of rows f, i, g, o (a diagram's order) -> i, f, g, o (PyTorch's order)."""
     ### BEGIN SOLUTION
@@ -412,7 +412,7 @@ def to_pytorch_order(w):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb01_to_pytorch_order_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 check_to_pytorch_order(to_pytorch_order)
 
 # %% [markdown]
@@ -468,7 +468,7 @@ for I, H in [(8, 64), (3, 2), (1, 1), (300, 128)]:
 # the layer below it. To see the shapes, print
 # `[(name, p.shape) for name, p in nn.LSTM(5, 3, num_layers=2, bidirectional=True).named_parameters()]`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb01_lstm_num_parameters", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def lstm_num_parameters(input_size, hidden_size, num_layers=1, bidirectional=False):
     """The number of parameters of nn.LSTM(input_size, hidden_size, num_layers, bidirectional=...)."""
     ### BEGIN SOLUTION
@@ -481,7 +481,7 @@ def lstm_num_parameters(input_size, hidden_size, num_layers=1, bidirectional=Fal
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb01_lstm_num_parameters_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_lstm_num_parameters(lstm_num_parameters)
 
 

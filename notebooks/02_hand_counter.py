@@ -98,7 +98,7 @@ for z in (-20, -5, -1, 0, 1, 5, 20):
 # `counter.textbook_counter(inputs, counter_weights())` returns every gate and `"h"`, the output.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb02_counter_weights", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def counter_weights():
     """The counter's parameters, shaped as nn.LSTMCell(4, 1) holds them."""
     ### BEGIN SOLUTION
@@ -115,7 +115,7 @@ def counter_weights():
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb02_counter_weights_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_counter_weights(counter_weights)
 
 # %% [markdown]
@@ -380,7 +380,7 @@ assert state["summary"] in playground.table.value
 # your function.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb02_count_to_seven", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def count_to_seven(inputs):
     ### BEGIN SOLUTION
     scale = 0.01
@@ -391,7 +391,7 @@ def count_to_seven(inputs):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb02_count_to_seven_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_count_to_seven(count_to_seven)
 
 # %% [markdown]

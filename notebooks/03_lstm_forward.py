@@ -138,7 +138,7 @@ print(tuple(with_matmul.shape))
 # it. The check runs your function on four sizes this notebook does not use (batch 1, seq 1 and
 # hidden 1 among them), compares it with `nn.LSTM`, and says which mistake it sees.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb03_lstm_forward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh):
     """input (batch, seq, input_size), initial_states (h_0, c_0) each (batch, hidden)
     -> output (batch, seq, hidden), (h_n, c_n) each (1, batch, hidden)."""
@@ -156,7 +156,7 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb03_lstm_forward_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_lstm_forward(lstm_forward)
 
 # %% [markdown]
@@ -240,7 +240,7 @@ for name, parameter in torch.nn.LSTM(input_size, hidden_size, num_layers=2, bidi
 # belongs to input step `t`; `h_n` and `c_n` are the states after the last step computed, the one
 # at `t = 0`. The check compares your function with the reverse half of a bidirectional `nn.LSTM`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb03_lstm_forward_reverse", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh):
     """lstm_forward's arguments and results, the steps taken from t = seq - 1 down to t = 0."""
     ### BEGIN SOLUTION
@@ -256,7 +256,7 @@ def lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb03_lstm_forward_reverse_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_lstm_forward_reverse(lstm_forward_reverse)
 
 # %% [markdown]
@@ -275,7 +275,7 @@ check_lstm_forward_reverse(lstm_forward_reverse)
 # Call `lstm_course.lstm_forward` once per layer. The check compares your function with a
 # two-layer `nn.LSTM` on three sizes.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb03_two_layer_forward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def two_layer_forward(input, initial_states, weights_layer0, weights_layer1):
     """input (batch, seq, input_size), initial_states (h_0, c_0) each (2, batch, hidden),
     weights_layerK (w_ih, w_hh, b_ih, b_hh) -> output (batch, seq, hidden), (h_n, c_n) each (2, batch, hidden)."""
@@ -287,7 +287,7 @@ def two_layer_forward(input, initial_states, weights_layer0, weights_layer1):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb03_two_layer_forward_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_two_layer_forward(two_layer_forward)
 
 # %% [markdown]

@@ -98,14 +98,14 @@ print("h_n   ", tuple(h_n.shape))  # (2, batch, H): h_n[0] forward, h_n[1] backw
 # reads the steps. The check compares your slice with `h_n` on LSTMs of other sizes than ours.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb04_backward_final_state", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def backward_final_state(output, hidden_size):
     ### BEGIN SOLUTION
     return output[:, 0, hidden_size:]  # the backward half, at the step where the backward direction ends
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb04_backward_final_state_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_backward_final_state(backward_final_state)
 
 # %% [markdown]
@@ -185,7 +185,7 @@ for name, p in stacked.named_parameters():
 # `torch.cat([a, b], dim=1)` puts two `(batch, H)` tensors side by side.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb04_final_states", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def final_states(output, h_n, num_layers, bidirectional, batch_first):
     ### BEGIN SOLUTION
     D = 2 if bidirectional else 1
@@ -201,7 +201,7 @@ def final_states(output, h_n, num_layers, bidirectional, batch_first):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb04_final_states_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
 check_final_states(final_states)
 
 # %% [markdown]
@@ -410,7 +410,7 @@ lstm(x, (h_0, c_0))
 # `batch_first` and `proj_size`. The check tries LSTMs of other sizes than this notebook's.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb04_initial_states", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def initial_states(lstm, batch):
     ### BEGIN SOLUTION
     layers = lstm.num_layers * (2 if lstm.bidirectional else 1)
@@ -420,7 +420,7 @@ def initial_states(lstm, batch):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb04_initial_states_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
 check_initial_states(initial_states)
 
 # %% [markdown]
