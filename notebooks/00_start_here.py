@@ -204,7 +204,7 @@ def cell_update(c_prev, f, i, g):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb00_cell_update_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "nb00_cell_update_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check_cell_update(cell_update)
 
 # %% [markdown]
@@ -237,7 +237,7 @@ def cell_states(c_0, f, i, g):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb00_cell_states_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb00_cell_states_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_cell_states(cell_states)
 
 # %% [markdown]

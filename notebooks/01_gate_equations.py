@@ -288,7 +288,7 @@ def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb01_lstm_step_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb01_lstm_step_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_lstm_step(lstm_step)
 
 # %% [markdown]
@@ -412,7 +412,7 @@ def to_pytorch_order(w):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb01_to_pytorch_order_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "nb01_to_pytorch_order_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check_to_pytorch_order(to_pytorch_order)
 
 # %% [markdown]
@@ -481,7 +481,7 @@ def lstm_num_parameters(input_size, hidden_size, num_layers=1, bidirectional=Fal
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb01_lstm_num_parameters_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb01_lstm_num_parameters_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_lstm_num_parameters(lstm_num_parameters)
 
 

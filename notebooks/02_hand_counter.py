@@ -115,7 +115,7 @@ def counter_weights():
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb02_counter_weights_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb02_counter_weights_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_counter_weights(counter_weights)
 
 # %% [markdown]
@@ -391,7 +391,7 @@ def count_to_seven(inputs):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb02_count_to_seven_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb02_count_to_seven_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_count_to_seven(count_to_seven)
 
 # %% [markdown]

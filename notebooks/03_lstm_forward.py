@@ -156,7 +156,7 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb03_lstm_forward_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb03_lstm_forward_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_lstm_forward(lstm_forward)
 
 # %% [markdown]
@@ -256,7 +256,7 @@ def lstm_forward_reverse(input, initial_states, w_ih, w_hh, b_ih, b_hh):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb03_lstm_forward_reverse_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb03_lstm_forward_reverse_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_lstm_forward_reverse(lstm_forward_reverse)
 
 # %% [markdown]
@@ -287,7 +287,7 @@ def two_layer_forward(input, initial_states, weights_layer0, weights_layer1):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb03_two_layer_forward_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb03_two_layer_forward_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_two_layer_forward(two_layer_forward)
 
 # %% [markdown]

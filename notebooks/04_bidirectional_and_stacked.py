@@ -105,7 +105,7 @@ def backward_final_state(output, hidden_size):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb04_backward_final_state_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb04_backward_final_state_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_backward_final_state(backward_final_state)
 
 # %% [markdown]
@@ -201,7 +201,7 @@ def final_states(output, h_n, num_layers, bidirectional, batch_first):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb04_final_states_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb04_final_states_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_final_states(final_states)
 
 # %% [markdown]
@@ -420,7 +420,7 @@ def initial_states(lstm, batch):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb04_initial_states_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 1}
+# %% nbgrader={"grade": true, "grade_id": "nb04_initial_states_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check_initial_states(initial_states)
 
 # %% [markdown]
