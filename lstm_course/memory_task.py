@@ -5,8 +5,8 @@ Each sequence starts with one of ``NUM_SYMBOLS`` symbols; then come ``gap`` step
 Inputs are one-hot, ``(batch, 1 + gap, INPUT_SIZE)``; the target is the first symbol ``(batch,)``.
 Chance is ``1 / NUM_SYMBOLS``.
 
-Notebook 06 trains a plain ``nn.RNN`` and an ``nn.LSTM`` on it and measures how the gradient
-of the loss reaches back to each time step's input.
+Notebook 06 trains a plain ``nn.RNN``, an ``nn.LSTM`` and an ``nn.GRU`` on it and measures how
+the gradient of the loss reaches back to each time step's input.
 """
 
 import copy
@@ -43,13 +43,13 @@ def test_batch(batch_size=512, gap=GAP, seed=1234):
 
 
 class RecallModel(nn.Module):
-    """A recurrent layer (``nn.RNN`` or ``nn.LSTM``) and a linear read-out of its last output."""
+    """A recurrent layer (``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``) and a linear read-out of its last output."""
 
     def __init__(self, kind="lstm", hidden_size=32):
         super().__init__()
-        layers = {"rnn": nn.RNN, "lstm": nn.LSTM}
+        layers = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
         if kind not in layers:
-            raise ValueError(f"kind should be 'rnn' or 'lstm', got {kind!r}")
+            raise ValueError(f"kind should be 'rnn', 'lstm' or 'gru', got {kind!r}")
         self.kind = kind
         self.recurrent = layers[kind](INPUT_SIZE, hidden_size, batch_first=True)
         self.readout = nn.Linear(hidden_size, NUM_SYMBOLS)
@@ -101,19 +101,23 @@ def train(model, steps=400, max_gap=GAP, min_gap=1, batch_size=64, lr=1e-2, clip
 
     Short gaps give an early learning signal; the test is always at gap ``GAP``. Every
     ``eval_every`` steps records the training loss and the accuracy on ``test_batch()``;
-    ``stop_at`` stops as soon as that accuracy reaches it. Returns the history, a dict of lists.
+    ``stop_at`` stops as soon as that accuracy reaches it. ``clip``: the largest total norm of
+    the gradient (``None``: no clipping). Returns the history, a dict of lists; ``grad_norm``
+    holds the gradient's total norm at every step, before clipping.
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     x_test, target_test = test_batch()
-    history = {"step": [], "loss": [], "accuracy": []}
+    history = {"step": [], "loss": [], "accuracy": [], "grad_norm": []}
+    max_norm = float("inf") if clip is None else clip
     for step in range(1, steps + 1):
         gap = int(torch.randint(min_gap, max_gap + 1, (1,), generator=generator))
         x, target = make_batch(batch_size, gap, generator)
         loss = nn.functional.cross_entropy(model(x), target)
         optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)  # one bad batch must not throw the weights away
+        norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)  # one bad batch must not throw the weights away
+        history["grad_norm"].append(norm.item())  # the norm before clipping
         optimizer.step()
         if step % eval_every == 0:
             history["step"].append(step)
