@@ -90,6 +90,19 @@ def input_gradient_norms(model, x, target):
     return grad.norm(dim=(0, 2)).numpy()  # norm over batch and features, one per time step
 
 
+def scaled_recurrence(model, factor):
+    """A copy of ``model`` whose recurrent weight matrix ``weight_hh_l0`` is multiplied by ``factor``."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.recurrent.weight_hh_l0.mul_(factor)
+    return model
+
+
+def spectral_radius(model):
+    """The largest absolute eigenvalue of an ``nn.RNN``'s recurrent matrix: above 1, its state can grow."""
+    return torch.linalg.eigvals(model.recurrent.weight_hh_l0.detach()).abs().max().item()
+
+
 def accuracy(model, x, target):
     """The fraction of sequences whose first symbol the model names."""
     with torch.no_grad():
@@ -174,11 +187,31 @@ def plot_training(histories, title="Accuracy at gap 50 while training"):
     return fig
 
 
+def plot_gradient_norm_in_training(histories, clip=1.0, title="The gradient's norm at every training step"):
+    """The total gradient norm before clipping against training step, log scale, one line per model."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for label, history in histories.items():
+        steps = np.arange(1, len(history["grad_norm"]) + 1)
+        ax.semilogy(steps, history["grad_norm"], label=label, lw=1, **_style(label))
+    ax.axhline(clip, color="black", ls=":", lw=1, label=f"clipped to {clip:g}")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("‖gradient‖ before clipping")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize="small")
+    ax.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def _style(label):
-    """The same look for the same model in every plot: RNN red, LSTM blue, LSTM with forget bias 1 green dashed."""
+    """The same look for the same model in every plot: RNN red, LSTM blue, LSTM with forget bias 1 green dashed, GRU purple."""
     label = label.lower()
     if "rnn" in label:
         return {"color": "tab:red"}
+    if "gru" in label:
+        return {"color": "tab:purple"}
     if "bias" in label:
         return {"color": "tab:green", "ls": "--"}  # dashed: visible where it lies on the LSTM's line
-    return {"color": "tab:blue"}
+    if "lstm" in label:
+        return {"color": "tab:blue"}
+    return {}  # anything else: matplotlib's colour cycle
