@@ -146,6 +146,13 @@ def steps_to_reach(history, bar):
     return next((step for step, acc in zip(history["step"], history["accuracy"]) if acc >= bar), None)
 
 
+def answers_by_symbol(model, x, target):
+    """``counts[s, a]``: how often the model answers ``a`` when the first symbol was ``s``, ``(NUM_SYMBOLS, NUM_SYMBOLS)``."""
+    with torch.no_grad():
+        answers = model(x).argmax(dim=1)
+    return np.bincount((target * NUM_SYMBOLS + answers).numpy(), minlength=NUM_SYMBOLS**2).reshape(NUM_SYMBOLS, NUM_SYMBOLS)
+
+
 def accuracy_by_gap(model, gaps, batch_size=512, seed=99):
     """The model's accuracy at each gap length, as an array ``(len(gaps),)``."""
     return np.array([accuracy(model, *test_batch(batch_size, gap, seed)) for gap in gaps])

@@ -102,6 +102,11 @@ def test_a_short_run_learns_a_short_gap():
     model = mt.make_model("lstm", hidden_size=16)
     mt.train(model, steps=150, max_gap=3, eval_every=150)
     assert mt.accuracy_by_gap(model, [1, 2, 3]).min() > 0.9
+    x, target = mt.test_batch(200, gap=2)
+    counts = mt.answers_by_symbol(model, x, target)
+    assert counts.shape == (mt.NUM_SYMBOLS, mt.NUM_SYMBOLS) and counts.sum() == 200
+    assert np.array_equal(counts.sum(axis=1), np.bincount(target.numpy(), minlength=mt.NUM_SYMBOLS))
+    assert np.trace(counts) / 200 == pytest.approx(mt.accuracy(model, x, target))
 
 
 def test_plots_draw_one_line_per_model():
