@@ -211,10 +211,10 @@ def plot_gradient_norm_in_training(histories, clip=1.0, title="The gradient's no
 
 
 def _style(label):
-    """The same look for the same model in every plot: RNN red, LSTM blue, LSTM with forget bias 1 green dashed, GRU purple."""
+    """The same look for the same model in every plot: RNN red (orange at learning rate 0.001), LSTM blue, LSTM with forget bias 1 green dashed, GRU purple."""
     label = label.lower()
     if "rnn" in label:
-        return {"color": "tab:red"}
+        return {"color": "tab:orange" if "0.001" in label else "tab:red"}  # orange: a smaller learning rate
     if "gru" in label:
         return {"color": "tab:purple"}
     if "bias" in label:

@@ -76,7 +76,7 @@ def step_case(batch, input_size, hidden_size, seed):
     cell = torch.nn.LSTMCell(input_size, hidden_size, dtype=torch.float64)
     expected = _autograd(cell, weights, (x, h_prev, c_prev), (dh, dc), lambda m, x, h, c: m(x, (h, c)))
     args = {"dh": dh, "dc": dc, "x": x, "h_prev": h_prev, "c_prev": c_prev, "step": step, "w_ih": weights["w_ih"], "w_hh": weights["w_hh"]}
-    return {"args": args, "weights": weights, "expected": expected}
+    return {"args": args, "weights": weights, "expected": expected, "inputs": (x, h_prev, c_prev), "loss": _step_loss}
 
 
 def sequence_case(batch, seq, input_size, hidden_size, seed):
@@ -98,7 +98,7 @@ def sequence_case(batch, seq, input_size, hidden_size, seed):
     expected = _autograd(lstm, weights, (x, h_0, c_0), (d_output, d_h_n, d_c_n), run)
     args = {"d_output": d_output, "d_h_n": d_h_n, "d_c_n": d_c_n, "x": x, "h_0": h_0, "c_0": c_0, "gates": gates,
             "w_ih": weights["w_ih"], "w_hh": weights["w_hh"]}
-    return {"args": args, "weights": weights, "expected": expected}
+    return {"args": args, "weights": weights, "expected": expected, "inputs": (x, h_0, c_0), "loss": _sequence_loss}
 
 
 # --------------------------------------------------------------------------------------------- finite differences
@@ -182,6 +182,25 @@ def _judge(got, expected, names, wrong_answers, shapes, hints, where):
         expect_close(name, got[k], expected[k], atol=ATOL, hint=hints[name], where=where[name])
 
 
+def _check_case(function, case, seed, signature, names, variant, mistakes, hints, error_hint):
+    """Call the learner's function on one case and judge it: autograd, the named mistakes, finite differences.
+
+    ``hints``: (shapes, hint, where) for the outputs, as ``_judge`` takes them; ``variant(*args, mistake=m)``
+    computes the answer with mistake ``m``; ``case["loss"]`` is the loss of a dict of perturbed values.
+    """
+    args = case["args"]
+    try:
+        got = call(function, *args.values())
+    except Mistake as mistake:
+        raise Mistake(with_hint(mistake, signature, error_hint)) from None
+    got = _as_outputs(got, names)
+    shapes, hint, where = hints
+    wrong = [(variant(*args.values(), mistake=m), text) for m, text in mistakes.items()]
+    _judge(got, case["expected"], names, wrong, shapes, dict.fromkeys(names, hint), where)
+    values = dict(zip(("x", "h_prev", "c_prev"), case["inputs"]), w_ih=args["w_ih"], w_hh=args["w_hh"], b=case["weights"]["b_ih"])
+    _finite_difference_agree(lambda v: case["loss"](v, args, case["weights"]), values, got, seed)
+
+
 def _finite_difference_agree(loss, values, got, seed):
     errors = _finite_difference_errors(loss, values, got, seed)
     worst = max(errors, key=errors.get)
@@ -263,18 +282,11 @@ def check_lstm_step_backward(lstm_step_backward):
     """``lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh) -> (dx, dh_prev, dc_prev, dw_ih, dw_hh, db)``."""
     for seed, sizes in enumerate(STEP_CASES):
         case = step_case(*sizes, seed)
-        args, shapes = case["args"], _step_shapes(case["args"])
-        try:
-            got = call(lstm_step_backward, *args.values())
-        except Mistake as mistake:
-            raise Mistake(with_hint(mistake, STEP_SIGNATURE, "Each gradient has the shape of its array: " + " ".join(shapes.values()))) from None
-        got = _as_outputs(got, STEP_NAMES)
-        wrong = [(step_backward_variant(*args.values(), mistake=m), text) for m, text in STEP_MISTAKES.items()]
-        hints = dict.fromkeys(STEP_NAMES, STEP_HINT)
-        _judge(got, case["expected"], STEP_NAMES, wrong, shapes, hints, _step_where(sizes[2]))
-        values = {"x": args["x"], "h_prev": args["h_prev"], "c_prev": args["c_prev"], "w_ih": args["w_ih"],
-                  "w_hh": args["w_hh"], "b": case["weights"]["b_ih"]}
-        _finite_difference_agree(lambda v, case=case: _step_loss(v, case["args"], case["weights"]), values, got, seed)
+        args = case["args"]
+        error_hint = (f"dz is (batch, 4 * hidden_size) = ({args['x'].shape[0]}, {args['w_ih'].shape[0]}), w_ih is "
+                      f"{args['w_ih'].shape}; each gradient has the shape of its array.")
+        hints = (_step_shapes(args), STEP_HINT, _step_where(sizes[2]))
+        _check_case(lstm_step_backward, case, seed, STEP_SIGNATURE, STEP_NAMES, step_backward_variant, STEP_MISTAKES, hints, error_hint)
     return ("All six gradients equal autograd's through nn.LSTMCell (float64) and agree with centred finite differences, "
             "on 3 random steps of sizes the notebook does not use.")
 
@@ -368,18 +380,11 @@ def check_lstm_backward(lstm_backward):
     """``lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh) -> (dx, dh_0, dc_0, dw_ih, dw_hh, db)``."""
     for seed, sizes in enumerate(BPTT_CASES):
         case = sequence_case(*sizes, seed)
-        args, shapes = case["args"], _bptt_shapes(case["args"])
-        try:
-            got = call(lstm_backward, *args.values())
-        except Mistake as mistake:
-            raise Mistake(with_hint(mistake, BPTT_SIGNATURE, "Each gradient has the shape of its array: " + " ".join(shapes.values()))) from None
-        got = _as_outputs(got, BPTT_NAMES)
-        wrong = [(lstm_backward_variant(*args.values(), mistake=m), text) for m, text in BPTT_MISTAKES.items()]
-        hints = dict.fromkeys(BPTT_NAMES, BPTT_HINT)
-        _judge(got, case["expected"], BPTT_NAMES, wrong, shapes, hints, _bptt_where(sizes[3]))
-        values = {"x": args["x"], "h_prev": args["h_0"], "c_prev": args["c_0"], "w_ih": args["w_ih"],
-                  "w_hh": args["w_hh"], "b": case["weights"]["b_ih"]}
-        _finite_difference_agree(lambda v, case=case: _sequence_loss(v, case["args"], case["weights"]), values, got, seed)
+        args = case["args"]
+        error_hint = (f"x[:, t] is (batch, input_size) = {args['x'][:, 0].shape}, gates[name][:, t] is (batch, hidden_size) = "
+                      f"{args['h_0'].shape}; each gradient has the shape of its array.")
+        hints = (_bptt_shapes(args), BPTT_HINT, _bptt_where(sizes[3]))
+        _check_case(lstm_backward, case, seed, BPTT_SIGNATURE, BPTT_NAMES, lstm_backward_variant, BPTT_MISTAKES, hints, error_hint)
     return ("All six gradients equal autograd's through nn.LSTM (float64) and agree with centred finite differences, "
             "on 3 random sequences of lengths 3 to 7 the notebook does not use.")
 
