@@ -589,11 +589,10 @@ for label, history in histories.items():
 # %% [markdown]
 # In the first 40 steps every model's norm stays below 1; then each of them has spikes far
 # above it, up to 37 for the RNN and 147 for the GRU. An update along such a spike would throw
-# away what the model has learned. **Gradient clipping by norm**
-# keeps the direction of the whole gradient and caps its length: if the total norm
-# $\lVert g \rVert = \sqrt{\sum_k \lVert g_k \rVert^2}$ over all the parameters' gradients $g_k$
-# is above a bar, every $g_k$ is multiplied by $\text{bar} / \lVert g \rVert$. That is
-# `clip=1.0` in `memory_task.train`, which calls `torch.nn.utils.clip_grad_norm_`. (Adam
+# away what the model has learned. **Gradient clipping by norm** treats the gradients of all the
+# parameters as one long vector: when that vector is longer than a bar, it is shortened to the
+# bar's length, without turning it; when it is shorter, it is left alone. That is `clip=1.0` in
+# `memory_task.train`, which calls `torch.nn.utils.clip_grad_norm_`. (Adam
 # already divides each step by a running average of the gradient's size, so a single spike
 # moves the weights less than it would with plain SGD; but the spike would still enter those
 # averages and skew the steps after it.)
