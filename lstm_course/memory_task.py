@@ -5,8 +5,8 @@ Each sequence starts with one of ``NUM_SYMBOLS`` symbols; then come ``gap`` step
 Inputs are one-hot, ``(batch, 1 + gap, INPUT_SIZE)``; the target is the first symbol ``(batch,)``.
 Chance is ``1 / NUM_SYMBOLS``.
 
-Notebook 06 trains a plain ``nn.RNN`` and an ``nn.LSTM`` on it and measures how the gradient
-of the loss reaches back to each time step's input.
+Notebook 06 trains a plain ``nn.RNN``, an ``nn.LSTM`` and an ``nn.GRU`` on it and measures how
+the gradient of the loss reaches back to each time step's input.
 """
 
 import copy
@@ -43,13 +43,13 @@ def test_batch(batch_size=512, gap=GAP, seed=1234):
 
 
 class RecallModel(nn.Module):
-    """A recurrent layer (``nn.RNN`` or ``nn.LSTM``) and a linear read-out of its last output."""
+    """A recurrent layer (``nn.RNN``, ``nn.LSTM`` or ``nn.GRU``) and a linear read-out of its last output."""
 
     def __init__(self, kind="lstm", hidden_size=32):
         super().__init__()
-        layers = {"rnn": nn.RNN, "lstm": nn.LSTM}
+        layers = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
         if kind not in layers:
-            raise ValueError(f"kind should be 'rnn' or 'lstm', got {kind!r}")
+            raise ValueError(f"kind should be 'rnn', 'lstm' or 'gru', got {kind!r}")
         self.kind = kind
         self.recurrent = layers[kind](INPUT_SIZE, hidden_size, batch_first=True)
         self.readout = nn.Linear(hidden_size, NUM_SYMBOLS)
@@ -90,6 +90,19 @@ def input_gradient_norms(model, x, target):
     return grad.norm(dim=(0, 2)).numpy()  # norm over batch and features, one per time step
 
 
+def scaled_recurrence(model, factor):
+    """A copy of ``model`` whose recurrent weight matrix ``weight_hh_l0`` is multiplied by ``factor``."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model.recurrent.weight_hh_l0.mul_(factor)
+    return model
+
+
+def spectral_radius(model):
+    """The largest absolute eigenvalue of an ``nn.RNN``'s recurrent matrix: above 1, its state can grow."""
+    return torch.linalg.eigvals(model.recurrent.weight_hh_l0.detach()).abs().max().item()
+
+
 def accuracy(model, x, target):
     """The fraction of sequences whose first symbol the model names."""
     with torch.no_grad():
@@ -101,19 +114,23 @@ def train(model, steps=400, max_gap=GAP, min_gap=1, batch_size=64, lr=1e-2, clip
 
     Short gaps give an early learning signal; the test is always at gap ``GAP``. Every
     ``eval_every`` steps records the training loss and the accuracy on ``test_batch()``;
-    ``stop_at`` stops as soon as that accuracy reaches it. Returns the history, a dict of lists.
+    ``stop_at`` stops as soon as that accuracy reaches it. ``clip``: the largest total norm of
+    the gradient (``None``: no clipping). Returns the history, a dict of lists; ``grad_norm``
+    holds the gradient's total norm at every step, before clipping.
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     x_test, target_test = test_batch()
-    history = {"step": [], "loss": [], "accuracy": []}
+    history = {"step": [], "loss": [], "accuracy": [], "grad_norm": []}
+    max_norm = float("inf") if clip is None else clip
     for step in range(1, steps + 1):
         gap = int(torch.randint(min_gap, max_gap + 1, (1,), generator=generator))
         x, target = make_batch(batch_size, gap, generator)
         loss = nn.functional.cross_entropy(model(x), target)
         optimizer.zero_grad()
         loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), clip)  # one bad batch must not throw the weights away
+        norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)  # one bad batch must not throw the weights away
+        history["grad_norm"].append(norm.item())  # the norm before clipping
         optimizer.step()
         if step % eval_every == 0:
             history["step"].append(step)
@@ -127,6 +144,13 @@ def train(model, steps=400, max_gap=GAP, min_gap=1, batch_size=64, lr=1e-2, clip
 def steps_to_reach(history, bar):
     """The first recorded step whose test accuracy is at least ``bar``, or None."""
     return next((step for step, acc in zip(history["step"], history["accuracy"]) if acc >= bar), None)
+
+
+def answers_by_symbol(model, x, target):
+    """``counts[s, a]``: how often the model answers ``a`` when the first symbol was ``s``, ``(NUM_SYMBOLS, NUM_SYMBOLS)``."""
+    with torch.no_grad():
+        answers = model(x).argmax(dim=1)
+    return np.bincount((target * NUM_SYMBOLS + answers).numpy(), minlength=NUM_SYMBOLS**2).reshape(NUM_SYMBOLS, NUM_SYMBOLS)
 
 
 def accuracy_by_gap(model, gaps, batch_size=512, seed=99):
@@ -170,11 +194,31 @@ def plot_training(histories, title="Accuracy at gap 50 while training"):
     return fig
 
 
+def plot_gradient_norm_in_training(histories, clip=1.0, title="The gradient's norm at every training step"):
+    """The total gradient norm before clipping against training step, log scale, one line per model."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for label, history in histories.items():
+        steps = np.arange(1, len(history["grad_norm"]) + 1)
+        ax.semilogy(steps, history["grad_norm"], label=label, lw=1, **_style(label))
+    ax.axhline(clip, color="black", ls=":", lw=1, label=f"clipped to {clip:g}")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("‖gradient‖ before clipping")
+    ax.set_title(title)
+    ax.legend(loc="upper right", fontsize="small")
+    ax.grid(True, which="major", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
 def _style(label):
-    """The same look for the same model in every plot: RNN red, LSTM blue, LSTM with forget bias 1 green dashed."""
+    """The same look for the same model in every plot: RNN red (orange at learning rate 0.001), LSTM blue, LSTM with forget bias 1 green dashed, GRU purple."""
     label = label.lower()
     if "rnn" in label:
-        return {"color": "tab:red"}
+        return {"color": "tab:orange" if "0.001" in label else "tab:red"}  # orange: a smaller learning rate
+    if "gru" in label:
+        return {"color": "tab:purple"}
     if "bias" in label:
         return {"color": "tab:green", "ls": "--"}  # dashed: visible where it lies on the LSTM's line
-    return {"color": "tab:blue"}
+    if "lstm" in label:
+        return {"color": "tab:blue"}
+    return {}  # anything else: matplotlib's colour cycle

@@ -3,7 +3,8 @@
 Shapes follow ``nn.LSTM(batch_first=True)``: ``x`` is ``(batch, seq, input_size)``,
 ``h`` and ``c`` are ``(batch, hidden_size)``, ``w_ih`` is ``(4 * hidden_size, input_size)``,
 ``w_hh`` is ``(4 * hidden_size, hidden_size)``, ``b_ih`` and ``b_hh`` are ``(4 * hidden_size,)``.
-``lstm_cell_backward`` and ``lstm_backward`` are the backward pass, by hand (notebook 06).
+``lstm_step_backward`` and ``lstm_backward`` are the backward pass, by hand, and ``clip_by_norm``
+clips their gradients (notebook 06).
 """
 
 from typing import NamedTuple
@@ -139,46 +140,35 @@ def lstm_forward(x, h_0, c_0, w_ih, w_hh, b_ih=None, b_hh=None, return_gates=Fal
 # The backward runs these lines in reverse. `dh` is dL/dh (the same shape as h), and so on.
 
 
-def lstm_cell_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh):
+def lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh):
     """The gradients of one step, given what comes back from above.
 
-    ``dh``, ``dc``: dL/dh and dL/dc of this step's outputs, each ``(batch, hidden)``.
-    ``x`` ``(batch, input_size)``, ``h_prev``, ``c_prev`` ``(batch, hidden)``: this step's inputs.
-    ``step``: this step's ``GateValues`` (from ``gate_values``), the forward's cache.
-    Returns a dict: ``x``, ``h_prev``, ``c_prev`` (same shapes as those), ``w_ih``, ``w_hh``,
-    ``b_ih``, ``b_hh`` (this step's share of the weights' gradients) and ``z``, dL/dz
-    ``(batch, 4 * hidden)``, the gradient of the pre-activations in order i, f, g, o.
+    ``dh``, ``dc``: dL/dh_t and dL/dc_t from above (the later steps and this step's output),
+    each ``(batch, hidden)``. ``x`` ``(batch, input_size)``, ``h_prev``, ``c_prev``
+    ``(batch, hidden)``: this step's inputs. ``step``: this step's ``GateValues`` (from
+    ``gate_values``), the forward's cache. Returns ``(dx, dh_prev, dc_prev, dw_ih, dw_hh, db)``,
+    each shaped like its array; ``db`` ``(4 * hidden,)`` is the gradient of ``b_ih`` and of ``b_hh`` alike.
     """
     i, f, g, o, c, _ = step
     tanh_c = np.tanh(c)
     do = dh * tanh_c  # h = o * tanh(c)
-    dc = dc + dh * o * (1 - tanh_c**2)  # c reaches the loss directly and through h
+    dc = dc + dh * o * (1 - tanh_c**2)  # the total dL/dc_t: c reaches the loss directly and through h
     di, df, dg = dc * g, dc * c_prev, dc * i  # c = f * c_prev + i * g
     dz = np.concatenate(  # through each activation: sigmoid' = s(1 - s), tanh' = 1 - tanh^2
         [di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)], axis=1
-    )  # (batch, 4 * hidden)
-    db = dz.sum(axis=0)  # (4 * hidden,): both biases enter z the same way
-    return {
-        "x": dz @ w_ih,  # (batch, input_size)
-        "h_prev": dz @ w_hh,  # (batch, hidden)
-        "c_prev": dc * f,  # (batch, hidden): the cell state's path back in time
-        "w_ih": dz.T @ x,  # (4 * hidden, input_size)
-        "w_hh": dz.T @ h_prev,  # (4 * hidden, hidden)
-        "b_ih": db,
-        "b_hh": db.copy(),
-        "z": dz,
-    }
+    )  # (batch, 4 * hidden), gate order i, f, g, o
+    return dz @ w_ih, dz @ w_hh, dc * f, dz.T @ x, dz.T @ h_prev, dz.sum(axis=0)
 
 
 def lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh):
     """Backpropagation through time over a whole sequence, in NumPy.
 
     ``d_output`` ``(batch, seq, hidden)``: dL/d``output``; ``d_h_n``, ``d_c_n``: dL/d``h_n``,
-    dL/d``c_n``, shaped ``(1, batch, hidden)`` like ``h_n`` or ``(batch, hidden)``; ``None``
+    dL/d``c_n``, shaped ``(batch, hidden)`` or ``(1, batch, hidden)`` like ``h_n``; ``None``
     for any of the three means zero. ``x``, ``h_0``, ``c_0``, ``w_ih``, ``w_hh``: what the
     forward was given; ``gates``: the dict ``lstm_forward(..., return_gates=True)`` returned.
-    Returns a dict of gradients shaped like their arrays: ``x``, ``h_0``, ``c_0``, ``w_ih``,
-    ``w_hh``, ``b_ih``, ``b_hh``; and ``z`` ``(batch, seq, 4 * hidden)``, dL/dz at every step.
+    Returns ``(dx, dh_0, dc_0, dw_ih, dw_hh, db)``, each shaped like its array; ``db``
+    ``(4 * hidden,)`` is the gradient of ``b_ih`` and of ``b_hh`` alike.
     """
     x, h_0, c_0 = np.asarray(x), np.asarray(h_0), np.asarray(c_0)
     w_ih, w_hh = np.asarray(w_ih), np.asarray(w_hh)
@@ -195,16 +185,25 @@ def lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh):
     h_prev = np.concatenate([h_0[:, None], gates["h"][:, :-1]], axis=1)  # h_{t-1}: (batch, seq, hidden)
     c_prev = np.concatenate([c_0[:, None], gates["c"][:, :-1]], axis=1)  # c_{t-1}: (batch, seq, hidden)
 
-    grads = {"x": np.zeros(x.shape, dtype), "z": np.zeros((batch, seq, 4 * hidden), dtype)}
-    grads.update({name: np.zeros(w.shape, dtype) for name, w in (("w_ih", w_ih), ("w_hh", w_hh))})
-    grads.update({name: np.zeros(4 * hidden, dtype) for name in ("b_ih", "b_hh")})
+    dx = np.zeros(x.shape, dtype)
+    dw_ih, dw_hh, db = np.zeros(w_ih.shape, dtype), np.zeros(w_hh.shape, dtype), np.zeros(4 * hidden, dtype)
     for t in reversed(range(seq)):
         step = GateValues(*(gates[name][:, t] for name in GateValues._fields))
         # h_t feeds both the output at step t and the next step
-        back = lstm_cell_backward(dh + d_output[:, t], dc, x[:, t], h_prev[:, t], c_prev[:, t], step, w_ih, w_hh)
-        grads["x"][:, t], grads["z"][:, t] = back["x"], back["z"]
-        for name in ("w_ih", "w_hh", "b_ih", "b_hh"):  # the same weights at every step: their gradients add up
-            grads[name] += back[name]
-        dh, dc = back["h_prev"], back["c_prev"]
-    grads["h_0"], grads["c_0"] = dh, dc
-    return grads
+        dx[:, t], dh, dc, dw_ih_t, dw_hh_t, db_t = lstm_step_backward(
+            dh + d_output[:, t], dc, x[:, t], h_prev[:, t], c_prev[:, t], step, w_ih, w_hh
+        )
+        dw_ih, dw_hh, db = dw_ih + dw_ih_t, dw_hh + dw_hh_t, db + db_t  # the same weights at every step: add up
+    return dx, dh, dc, dw_ih, dw_hh, db
+
+
+def clip_by_norm(grads, max_norm):
+    """The arrays ``grads`` scaled together so that their total norm is at most ``max_norm``.
+
+    The total norm is sqrt(sum of every element squared, over all arrays); below ``max_norm``
+    the arrays come back unchanged, above it each is multiplied by ``max_norm / total``, so
+    the direction of the whole gradient is kept. Returns a new list; ``grads`` is not changed.
+    """
+    total = np.sqrt(sum(np.sum(np.square(g)) for g in grads))
+    scale = max_norm / total if total > max_norm else 1.0
+    return [g * scale for g in grads]

@@ -33,8 +33,26 @@ def test_models_and_forget_bias():
     assert isinstance(mt.make_model("rnn").recurrent, torch.nn.RNN)
     with pytest.raises(ValueError, match="only an LSTM"):
         mt.make_model("rnn", forget_bias=1.0)
-    with pytest.raises(ValueError, match="'rnn' or 'lstm', got 'gru'"):
-        mt.RecallModel("gru")
+    assert isinstance(mt.make_model("gru").recurrent, torch.nn.GRU)
+    with pytest.raises(ValueError, match="'rnn', 'lstm' or 'gru', got 'lstmcell'"):
+        mt.RecallModel("lstmcell")
+
+
+def test_parameter_counts_of_the_three_models():
+    counts = {kind: sum(p.numel() for p in mt.make_model(kind).parameters()) for kind in ("rnn", "lstm", "gru")}
+    readout = 32 * mt.NUM_SYMBOLS + mt.NUM_SYMBOLS
+    assert counts == {kind: gates * (32 * mt.INPUT_SIZE + 32 * 32 + 2 * 32) + readout for kind, gates in (("rnn", 1), ("lstm", 4), ("gru", 3))}
+
+
+def test_a_larger_recurrent_matrix_makes_the_rnn_gradient_explode_going_back():
+    x, target = mt.test_batch(64)
+    rnn = mt.make_model("rnn")
+    scaled = mt.scaled_recurrence(rnn, 4.0)
+    assert torch.equal(scaled.recurrent.weight_hh_l0, 4.0 * rnn.recurrent.weight_hh_l0)  # a copy: rnn untouched
+    assert np.isclose(mt.spectral_radius(scaled), 4.0 * mt.spectral_radius(rnn), rtol=1e-5)
+    assert mt.spectral_radius(rnn) < 1 < mt.spectral_radius(scaled)
+    norms = mt.input_gradient_norms(scaled, x, target)
+    assert norms[0] > 1e3 * norms[-1]  # grows going back in time, where the default's fades
 
 
 def test_input_gradient_norms_are_the_per_step_norms_of_autograd():
@@ -63,6 +81,14 @@ def test_training_is_reproducible_and_records_its_history():
     assert runs[0] == runs[1]
     assert runs[0]["step"] == [10, 20] and len(runs[0]["loss"]) == 2
     assert all(0 <= a <= 1 for a in runs[0]["accuracy"])
+    assert len(runs[0]["grad_norm"]) == 20 and all(n > 0 for n in runs[0]["grad_norm"])
+
+
+def test_the_recorded_gradient_norm_is_before_clipping_and_clip_none_does_not_clip():
+    clipped = mt.train(mt.make_model("rnn", hidden_size=8), steps=5, clip=1e-3, eval_every=5)
+    free = mt.train(mt.make_model("rnn", hidden_size=8), steps=5, clip=None, eval_every=5)
+    assert clipped["grad_norm"][0] == free["grad_norm"][0] > 1e-3  # the same first batch, measured before clipping
+    assert clipped["grad_norm"][1:] != free["grad_norm"][1:]  # the first update differed
 
 
 def test_training_stops_at_the_bar_and_steps_to_reach():
@@ -76,6 +102,11 @@ def test_a_short_run_learns_a_short_gap():
     model = mt.make_model("lstm", hidden_size=16)
     mt.train(model, steps=150, max_gap=3, eval_every=150)
     assert mt.accuracy_by_gap(model, [1, 2, 3]).min() > 0.9
+    x, target = mt.test_batch(200, gap=2)
+    counts = mt.answers_by_symbol(model, x, target)
+    assert counts.shape == (mt.NUM_SYMBOLS, mt.NUM_SYMBOLS) and counts.sum() == 200
+    assert np.array_equal(counts.sum(axis=1), np.bincount(target.numpy(), minlength=mt.NUM_SYMBOLS))
+    assert np.trace(counts) / 200 == pytest.approx(mt.accuracy(model, x, target))
 
 
 def test_plots_draw_one_line_per_model():
@@ -85,6 +116,9 @@ def test_plots_draw_one_line_per_model():
     history = {"step": [1, 2], "loss": [1.0, 0.5], "accuracy": [0.3, 0.9]}
     fig2 = mt.plot_training({"RNN": history, "LSTM": history})
     assert len(fig2.axes[0].get_lines()) == 3  # two models and the chance line
+    history["grad_norm"] = [0.5, 3.0]
+    fig3 = mt.plot_gradient_norm_in_training({"RNN": history, "GRU": history})
+    assert len(fig3.axes[0].get_lines()) == 3 and fig3.axes[0].get_yscale() == "log"  # two models and the clip line
     plt.close("all")
 
 

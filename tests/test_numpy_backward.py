@@ -6,9 +6,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lstm_course.numpy_lstm import gate_values, lstm_backward, lstm_cell_backward, lstm_forward
+from lstm_course.numpy_lstm import clip_by_norm, gate_values, lstm_backward, lstm_forward, lstm_step_backward
 
 NAMES = ("x", "h_0", "c_0", "w_ih", "w_hh", "b_ih", "b_hh")
+RETURNED = ("x", "h_0", "c_0", "w_ih", "w_hh", "b")  # what lstm_backward returns, in order: db serves b_ih and b_hh
 
 
 def _case(batch, seq, input_size, hidden_size, seed):
@@ -41,7 +42,9 @@ def _loss(args, upstream):
 def _numpy_grads(args, upstream):
     _, _, gates = lstm_forward(**args, return_gates=True)
     weights = {name: args[name] for name in ("x", "h_0", "c_0", "w_ih", "w_hh")}
-    return lstm_backward(upstream["d_output"], upstream["d_h_n"], upstream["d_c_n"], gates=gates, **weights)
+    grads = dict(zip(RETURNED, lstm_backward(upstream["d_output"], upstream["d_h_n"], upstream["d_c_n"], gates=gates, **weights)))
+    grads["b_ih"] = grads["b_hh"] = grads.pop("b")
+    return grads
 
 
 def _torch_grads(args, upstream):
@@ -111,34 +114,31 @@ def test_backward_equals_centred_finite_differences(batch, seq, input_size, hidd
         assert error < 1e-7, f"{name}: relative error {error:.2e}"
 
 
-def test_cell_backward_is_one_step_of_the_sequence_backward():
+def test_step_backward_is_one_step_of_the_sequence_backward():
     args, upstream = _case(2, 1, 3, 4, seed=5)
     step = gate_values(args["x"][:, 0], args["h_0"], args["c_0"], args["w_ih"], args["w_hh"], args["b_ih"], args["b_hh"])
-    back = lstm_cell_backward(
+    back = lstm_step_backward(
         upstream["d_output"][:, 0] + upstream["d_h_n"][0], upstream["d_c_n"][0],
         args["x"][:, 0], args["h_0"], args["c_0"], step, args["w_ih"], args["w_hh"],
     )
     whole = _numpy_grads(args, upstream)
-    np.testing.assert_allclose(back["x"], whole["x"][:, 0], rtol=1e-13)
-    np.testing.assert_allclose(back["h_prev"], whole["h_0"], rtol=1e-13)
-    np.testing.assert_allclose(back["c_prev"], whole["c_0"], rtol=1e-13)
-    for name in ("w_ih", "w_hh", "b_ih", "b_hh"):
-        np.testing.assert_allclose(back[name], whole[name], rtol=1e-13)
-    assert back["z"].shape == (2, 16)
+    expected = (whole["x"][:, 0], whole["h_0"], whole["c_0"], whole["w_ih"], whole["w_hh"], whole["b_ih"])
+    for got, want in zip(back, expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-13)
 
 
 def test_pre_activation_gradient_is_in_pytorch_gate_order():
-    """dL/dz of the output gate alone: only o's block (the last quarter) is non-zero when dc = 0 and c is kept."""
+    """With dc = 0 and one input and hidden unit, db is dL/dz: its blocks are the gates' in order i, f, g, o."""
     args, _ = _case(3, 1, 2, 2, seed=7)
     step = gate_values(args["x"][:, 0], args["h_0"], args["c_0"], args["w_ih"], args["w_hh"], args["b_ih"], args["b_hh"])
     dh = np.ones((3, 2))
-    back = lstm_cell_backward(dh, np.zeros((3, 2)), args["x"][:, 0], args["h_0"], args["c_0"], step, args["w_ih"], args["w_hh"])
-    dz_i, dz_f, dz_g, dz_o = np.split(back["z"], 4, axis=1)
-    np.testing.assert_allclose(dz_o, dh * np.tanh(step.c) * step.o * (1 - step.o))
+    *_, db = lstm_step_backward(dh, np.zeros((3, 2)), args["x"][:, 0], args["h_0"], args["c_0"], step, args["w_ih"], args["w_hh"])
+    dz_i, dz_f, dz_g, dz_o = np.split(db, 4)  # db = dL/dz summed over the batch
+    np.testing.assert_allclose(dz_o, (dh * np.tanh(step.c) * step.o * (1 - step.o)).sum(axis=0))
     tanh_grad = dh * step.o * (1 - np.tanh(step.c) ** 2)
-    np.testing.assert_allclose(dz_f, tanh_grad * args["c_0"] * step.f * (1 - step.f))
-    np.testing.assert_allclose(dz_i, tanh_grad * step.g * step.i * (1 - step.i))
-    np.testing.assert_allclose(dz_g, tanh_grad * step.i * (1 - step.g**2))
+    np.testing.assert_allclose(dz_f, (tanh_grad * args["c_0"] * step.f * (1 - step.f)).sum(axis=0))
+    np.testing.assert_allclose(dz_i, (tanh_grad * step.g * step.i * (1 - step.i)).sum(axis=0))
+    np.testing.assert_allclose(dz_g, (tanh_grad * step.i * (1 - step.g**2)).sum(axis=0))
 
 
 def test_missing_upstream_gradients_mean_zero():
@@ -147,10 +147,10 @@ def test_missing_upstream_gradients_mean_zero():
     weights = {name: args[name] for name in ("x", "h_0", "c_0", "w_ih", "w_hh")}
     only_output = lstm_backward(upstream["d_output"], None, None, gates=gates, **weights)
     zeros = lstm_backward(upstream["d_output"], np.zeros((1, 2, 2)), np.zeros((2, 2)), gates=gates, **weights)
-    for name in NAMES:
-        np.testing.assert_array_equal(only_output[name], zeros[name])
+    for got, expected in zip(only_output, zeros, strict=True):
+        np.testing.assert_array_equal(got, expected)
     nothing = lstm_backward(None, None, None, gates=gates, **weights)
-    assert all(not grad.any() for grad in nothing.values())
+    assert all(not grad.any() for grad in nothing)
 
 
 def test_float32_in_float32_out():
@@ -161,3 +161,25 @@ def test_float32_in_float32_out():
     expected = _numpy_grads({k: v.astype(np.float64) for k, v in args.items()}, upstream)
     for name in NAMES:
         np.testing.assert_allclose(grads[name], expected[name], rtol=1e-4, atol=1e-5)
+
+
+def test_clip_by_norm_scales_all_arrays_together_and_only_above_the_bar():
+    grads = [np.array([3.0, 0.0]), np.array([[0.0], [4.0]])]  # total norm 5
+    clipped = clip_by_norm(grads, 1.0)
+    np.testing.assert_allclose(clipped[0], [0.6, 0.0])
+    np.testing.assert_allclose(clipped[1], [[0.0], [0.8]])
+    assert np.isclose(np.sqrt(sum(np.sum(g**2) for g in clipped)), 1.0)
+    kept = clip_by_norm(grads, 10.0)
+    assert all(np.array_equal(a, b) for a, b in zip(kept, grads))
+    assert grads[0][0] == 3.0  # the arguments are untouched
+
+
+def test_clip_by_norm_equals_torch_clip_grad_norm():
+    rng = np.random.default_rng(0)
+    grads = [rng.normal(size=(4, 3)), rng.normal(size=7)]
+    params = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for param, grad in zip(params, grads):
+        param.grad = torch.tensor(grad)
+    torch.nn.utils.clip_grad_norm_(params, 0.5)
+    for got, param in zip(clip_by_norm(grads, 0.5), params):
+        np.testing.assert_allclose(got, param.grad.numpy(), rtol=1e-5)  # torch adds 1e-6 to the norm

@@ -14,6 +14,6 @@ from lstm_course.checks.hand_counter import check_count_to_seven, check_counter_
 from lstm_course.checks.forward import check_lstm_forward, check_lstm_forward_reverse, check_two_layer_forward
 from lstm_course.checks.shapes import check_backward_final_state, check_final_states, check_initial_states
 from lstm_course.checks.text import check_last_real_states, check_masked_max, check_tokenize
-from lstm_course.checks.backprop import check_cell_state_backward, check_output_gate_backward, check_w_hh_gradient
+from lstm_course.checks.backprop import check_clip_by_norm, check_lstm_backward, check_lstm_step_backward
 
 __all__ = ["CheckResult"] + sorted(name for name in dir() if name.startswith("check_"))

@@ -94,6 +94,8 @@ def fresh(value):
         return value.copy()
     if isinstance(value, torch.Tensor):
         return value if value.requires_grad else value.clone()
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple takes its fields one by one
+        return type(value)(*(fresh(item) for item in value))
     if isinstance(value, (tuple, list)):
         return type(value)(fresh(item) for item in value)
     if isinstance(value, dict):
