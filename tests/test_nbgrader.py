@@ -35,6 +35,9 @@ WRONG_ANSWERS = {
     "02_hand_counter.ipynb": (
         "nb02_counter_weights", "[0, 0, 100, -10],  # o", "[0, 0, 100, 10],  # o", "reveals all the time",
     ),
+    "06_backprop_through_time.ipynb": (
+        "nb06_lstm_step_backward", "dz @ w_hh, dc_total * step.f,", "dz @ w_hh, dc_total,", "dc_prev misses the factor f",
+    ),
     "03_lstm_forward.ipynb": (
         "nb03_lstm_forward", "i, f, g, o = gates.chunk(4, dim=1)", "f, i, g, o = gates.chunk(4, dim=1)",
         "you read the gates in the order f, i, g, o",
