@@ -144,7 +144,7 @@ dc = rng.normal(size=(batch, hidden_size))  # δc_t from above = b
 # finite differences, on sizes this notebook does not use.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb06_lstm_step_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh):
     ### BEGIN SOLUTION
     tanh_c = np.tanh(step.c)
@@ -159,7 +159,7 @@ def lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb06_lstm_step_backward_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_lstm_step_backward(lstm_step_backward)
 
 # %% [markdown]
@@ -225,7 +225,7 @@ print("all 7 gradients equal autograd's to 1e-10")
 # differences, on sequences this notebook does not use.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb06_lstm_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh):
     ### BEGIN SOLUTION
     dx = np.zeros_like(x)
@@ -243,7 +243,7 @@ def lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb06_lstm_backward_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_lstm_backward(lstm_backward)
 
 # %% [markdown]
@@ -605,7 +605,7 @@ for label, history in histories.items():
 # `max_norm`, and unchanged when it already is. Leave `grads` itself as it is.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb06_clip_by_norm", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def clip_by_norm(grads, max_norm):
     ### BEGIN SOLUTION
     total = np.sqrt(sum(np.sum(g**2) for g in grads))  # the norm of all the arrays laid end to end
@@ -614,7 +614,7 @@ def clip_by_norm(grads, max_norm):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb06_clip_by_norm_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_clip_by_norm(clip_by_norm)
 
 # %% [markdown]
