@@ -13,7 +13,7 @@ from lstm_course.checks.gate_equations import check_lstm_num_parameters, check_l
 from lstm_course.checks.hand_counter import check_count_to_seven
 from lstm_course.checks.forward import check_input_projections, check_lstm_forward_reverse
 from lstm_course.checks.shapes import check_backward_final_state, check_initial_states, check_last_layer_states
-from lstm_course.checks.text import check_last_real_states, check_masked_max, check_tokenize
+from lstm_course.checks.text import check_classifier_forward, check_last_real_states, check_masked_max, check_tokenize
 from lstm_course.checks.backprop import check_cell_state_backward, check_output_gate_backward, check_w_hh_gradient
 
 __all__ = ["CheckResult"] + sorted(name for name in dir() if name.startswith("check_"))
