@@ -3,7 +3,7 @@
 #
 # The sources of this course end with an LSTM sentiment classifier that is never trained: it
 # is fed random token ids. Here we train that kind of classifier on real sentences from film
-# reviews, on a laptop's CPU in about a minute, and we measure honestly what the LSTM buys over
+# reviews, on a laptop's CPU in a minute or two, and we measure honestly what the LSTM buys over
 # a model that ignores word order.
 #
 # By the end of this notebook you will be able to:
@@ -415,6 +415,7 @@ ax_accuracy.axhline(majority, color="grey", linestyle=":", label="always 'fresh'
 ax_accuracy.set(title="validation accuracy", xlabel="epoch")
 ax_accuracy.legend()
 fig.tight_layout()
+print("validation accuracy by epoch:", np.round(history.validation_accuracy, 3).tolist())
 print(f"lowest validation loss after epoch {np.argmin(history.validation_loss) + 1}, "
       f"best validation accuracy after epoch {history.best_epoch}")
 
@@ -543,8 +544,8 @@ for ax, (name, predicted) in zip(axes, predictions.items()):
 fig.tight_layout()
 
 # %% [markdown]
-# The bag of words calls more rotten sentences fresh (166) than fresh ones rotten (119); the
-# LSTM leans the other way (121 versus 158).
+# Both models call more rotten sentences fresh than fresh ones rotten: the bag of words 168
+# versus 128, the LSTM 144 versus 134.
 #
 # Sentences with a **negation** (*not, no, never, n't, nothing, …*) or a **contrast** (*but, yet,
 # though, although, however, despite, while, …*) are where word order should matter most. Here
@@ -562,11 +563,12 @@ for group, mask in groups.items():
     print(f"{group:10s} {mask.sum():9d} {scores[0]:6.3f} {scores[1]:12.3f}")
 
 # %% [markdown]
-# Both models do worse on sentences with a negation or a contrast than on the rest, by 0.07
-# to 0.11. The LSTM is not better than the bag of words on them: 0.722 versus 0.740 with
-# a negation, 0.709 versus 0.712 with a contrast. On about 290 sentences a group, 0.02 is about
-# one standard error, so the honest reading is "no better". Reading the words in order does not,
-# with this much data, handle *not* and *but* in real reviews better.
+# Both models do worse on sentences with a negation or a contrast than on the rest, by 0.09
+# to 0.12. The LSTM is a little better than the bag of words on them: 0.726 versus 0.698 with
+# a negation, 0.712 versus 0.692 with a contrast, and 0.818 versus 0.810 on the rest. But on
+# about 290 sentences a group, the standard error of an accuracy is about 0.026, so 0.02 or 0.03
+# is a hint, from one trained model, not a proof that reading the words in order handles *not*
+# and *but* in real reviews better.
 #
 # And the LSTM's most confident mistakes on the test split:
 
@@ -578,9 +580,11 @@ for k in wrong[np.argsort(-np.abs(p_fresh[wrong] - 0.5))][:6]:
 
 # %% [markdown]
 # Some of these are hard for a person too. The label is the critic's verdict on the whole film,
-# not the tone of the one sentence: *Interesting and thoroughly unfaithful version of Carmen*
-# is labelled rotten. Others turn at the end (*Killer has killer style, but it ain't worth
-# killing two hours of your life on it*), which is just what the LSTM should have read.
+# not the tone of the one sentence: *Hardly a nuanced portrait of a young woman's breakdown, the
+# film nevertheless works up a few scares* is labelled rotten. Others praise first and turn at
+# the end (*… paced with crisp professionalism and still be a letdown …*, *Kwan makes the
+# mix-and- match metaphors intriguing, while lulling us into torpor …*), which is just what an
+# LSTM should read and this one did not.
 
 # %% [markdown]
 # ## 10. Sentences where only the order differs
@@ -601,23 +605,24 @@ for (fresh, rotten), (p_f, p_r) in zip(text.ORDER_PAIRS, lstm_pairs["probabiliti
 for name, scores in (("LSTM", lstm_pairs), ("bag of words", bow_pairs)):
     print(f"{name:12s} right on {scores['accuracy']:.1%} of the 48 sentences; in {scores['pairs_both_right']:2d} of 24 pairs "
           f"both right; in {scores['pairs_ranked']:2d} of 24 the fresh one scored higher")
+print(f"pairs where the LSTM calls both sentences rotten: {int((lstm_pairs['probabilities'] < 0.5).all(axis=1).sum())} of 24")
 assert bow_pairs["accuracy"] == 0.5 and bow_pairs["pairs_both_right"] == bow_pairs["pairs_ranked"] == 0
 assert lstm_pairs["pairs_ranked"] >= 16  # by chance alone, 16 or more of 24 happens 8 times in 100
 
 # %% [markdown]
-# At the threshold 0.5 the LSTM is right on 56 % of these sentences, only a little above the
-# bag of words' 50 %. Its scores on these short, made-up sentences lean rotten: in 16 of the
+# At the threshold 0.5 the LSTM is right on 56.2 % of these sentences, only a little above the
+# bag of words' 50 %. Its scores on these short, made-up sentences lean rotten: in PAIRS_ROTTEN of the
 # 24 pairs both are below 0.5, so even where it tells the two apart, it calls both rotten.
-# But inside a pair it gives the fresh sentence the higher probability in 20 of 24
+# But inside a pair it gives the fresh sentence the higher probability in 19 of 24
 # pairs, which a bag of words never can: its two scores are equal. If order meant nothing to
-# the LSTM, it would rank a pair the right way round half the time, and 20 or more of 24 would
-# happen by chance less than once in a thousand. Measured offline over seeds 0, 1 and 2, it
-# ranked 20, 23 and 17 pairs the right way round and was right on 56 %, 54 % and 54 % of the
+# the LSTM, it would rank a pair the right way round half the time, and 19 or more of 24 would
+# happen by chance about 3 times in a thousand. Measured offline over seeds 0, 1 and 2, it
+# ranked 19, 20 and 18 pairs the right way round and was right on 56 %, 56 % and 52 % of the
 # sentences.
 #
 # So the LSTM does use word order, in the right direction, but not strongly enough to flip its
-# answer on most of these sentences, and on real reviews (section 9) it does not show as
-# better accuracy.
+# answer on most of these sentences, and on real reviews (section 9) it shows, at most, as a
+# small gain.
 
 # %% [markdown]
 # ## 11. `HandLSTM` inside the classifier

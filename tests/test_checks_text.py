@@ -24,8 +24,9 @@ def test_tokenize_stub_is_not_attempted():
     assert result.status == "not attempted yet" and not result
 
 
-def test_tokenize_solution_passes():
+def test_tokenize_solution_and_another_regular_expression_pass():
     assert check_tokenize(text.tokenize)
+    assert check_tokenize(lambda s: re.findall(r"[a-z0-9]+(?=n't)|n't|'(?:s|re|ve|ll|d|m)\b|[a-z0-9]+|[^\s]", s.lower()))
 
 
 def test_tokenize_without_lowercasing_is_told_to_lowercase():
@@ -75,9 +76,11 @@ def test_last_real_states_stub_is_not_attempted():
     assert check_last_real_states(stub).status == "not attempted yet"
 
 
-def test_last_real_states_solution_and_the_package_pass():
+def test_last_real_states_solution_the_package_and_gather_pass():
     assert check_last_real_states(last_real_states)
     assert check_last_real_states(text.last_real_states)
+    steps = lambda output, lengths: (lengths - 1).view(-1, 1, 1).expand(-1, 1, output.shape[2])  # noqa: E731
+    assert check_last_real_states(lambda output, lengths: output.gather(1, steps(output, lengths)).squeeze(1))
 
 
 def test_output_minus_one_is_named():
