@@ -1,7 +1,7 @@
 import functools
 import re
 
-import pytest
+import nbformat
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -10,6 +10,7 @@ from lstm_course import text, text_models
 from lstm_course.checks import check_classifier_forward, check_last_real_states, check_masked_max, check_tokenize
 from lstm_course.checks import text as text_checks
 from lstm_course.checks.text import padded_output
+from tests.notebooks import NOTEBOOKS_DIR
 
 
 def stub(*args):
@@ -190,21 +191,16 @@ def test_padded_output_has_zeros_at_the_pads():
 # ----------------------------------------------------------------------------- the classifier's forward
 
 
-class SentenceClassifier(nn.Module):
-    """The notebook's class: layers built, forward to write."""
+def _notebook_class(name):
+    """A class the notebook defines, run from its own cell."""
+    namespace = {"nn": nn, "torch": torch, "pack_padded_sequence": pack_padded_sequence, "pad_packed_sequence": pad_packed_sequence}
+    for cell in nbformat.read(NOTEBOOKS_DIR / "05_text_classifier.ipynb", as_version=4).cells:
+        if cell.cell_type == "code" and cell.source.startswith(f"class {name}("):
+            exec(cell.source, namespace)
+    return namespace[name]
 
-    def __init__(self, vocab_size, embedding_dim=128, hidden_size=64, num_classes=2):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
-        self.fc = nn.Linear(2 * hidden_size, num_classes)
 
-    def forward(self, ids, lengths):
-        embedded = self.embedding(ids)  # (batch, seq, embedding_dim)
-        packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        packed_output, _ = self.lstm(packed)
-        output, _ = pad_packed_sequence(packed_output, batch_first=True, padding_value=float("-inf"))
-        return self.fc(output.max(dim=1).values)  # (batch, 2)
+SentenceClassifier = _notebook_class("SentenceClassifier")  # the notebook's layers and its solution's forward
 
 
 def answer(forward):
