@@ -423,8 +423,8 @@ print(f"lowest validation loss after epoch {np.argmin(history.validation_loss) +
 # The training loss keeps falling. The validation loss is lowest after epoch 4 and climbs
 # from there: the model starts to learn its training sentences by heart (it *overfits*), and
 # grows over-confident on the validation sentences it gets wrong. The validation accuracy
-# still creeps up to its best at epoch 7, then stays flat. Keeping the best validation epoch
-# is the simplest guard.
+# reaches 0.792 at epoch 4 and its best, 0.793, at epoch 6, then stays between 0.777 and
+# 0.788. Keeping the best validation epoch is the simplest guard.
 
 # %% [markdown]
 # ## 7. A bag-of-words baseline
@@ -611,7 +611,7 @@ assert lstm_pairs["pairs_ranked"] >= 16  # by chance alone, 16 or more of 24 hap
 
 # %% [markdown]
 # At the threshold 0.5 the LSTM is right on 56.2 % of these sentences, only a little above the
-# bag of words' 50 %. Its scores on these short, made-up sentences lean rotten: in PAIRS_ROTTEN of the
+# bag of words' 50 %. Its scores on these short, made-up sentences lean rotten: in 16 of the
 # 24 pairs both are below 0.5, so even where it tells the two apart, it calls both rotten.
 # But inside a pair it gives the fresh sentence the higher probability in 19 of 24
 # pairs, which a bag of words never can: its two scores are equal. If order meant nothing to
