@@ -363,6 +363,11 @@ def test_forward_check_wants_the_class_and_its_layers():
     assert "Keep the notebook's __init__" in check_classifier_forward(Renamed).message
 
 
+def test_forward_with_another_signature_is_told_to_keep_it():
+    result = check_classifier_forward(answer(lambda self, ids: self.fc(self.lstm(self.embedding(ids))[0].max(dim=1).values)))
+    assert not result and "positional argument" in result.message and "Keep the signature `forward(self, ids, lengths)`" in result.message
+
+
 def test_forward_check_leaves_the_global_random_state_alone():
     torch.manual_seed(123)
     state = torch.get_rng_state()

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstm_course.checks._core import Mistake, as_array, call, check, expect_close
+from lstm_course.checks._core import Mistake, as_array, call, check, expect_close, with_hint
 from lstm_course.text import pad_batch, tokenize
 from lstm_course.text_models import LSTMClassifier
 
@@ -175,17 +175,15 @@ def forward_reference(vocab_size, embedding_dim, hidden_size, seed=0):
         return LSTMClassifier(vocab_size, embedding_dim, hidden_size, num_layers=1, pooling="max").eval()
 
 
-def forward_batch(lengths, vocab_size, extra_pads=0, seed=0):
-    """Random token ids (no pad among the real ones) padded with 0 to max(lengths) + extra_pads, and the lengths."""
+def forward_batch(lengths, vocab_size, seed=0):
+    """Random token ids (no pad among the real ones) padded with 0 to max(lengths), and the lengths."""
     generator = torch.Generator().manual_seed(seed)
-    sentences = [torch.randint(1, vocab_size, (n,), generator=generator).tolist() for n in lengths]
-    ids, lengths = pad_batch(sentences)
-    return nn.functional.pad(ids, (0, extra_pads)), lengths
+    return pad_batch([torch.randint(1, vocab_size, (n,), generator=generator).tolist() for n in lengths])
 
 
 def _forward_error(mistake, hidden_size):
     """A Mistake from the learner's forward, with what usually causes it."""
-    message = str(mistake)
+    message = with_hint(mistake, FORWARD_SIGNATURE)
     if "enforce_sorted" in message:
         return (f"{message} The check's batches, like the course's, are not sorted by length: "
                 "pass enforce_sorted=False, and PyTorch sorts inside and gives the results back in the batch's order.")
