@@ -19,8 +19,7 @@ class LSTMClassifier(nn.Module):
     - ``pooling="max"``: the largest value of each feature over the sentence's real steps;
     - ``packed=False``: the padded batch goes straight into the LSTM (the mistake notebook 05 measures);
     - ``bow=True``: a bag-of-words path beside the LSTM, its logits added to the LSTM's;
-    - ``lstm_class=HandLSTM``: the hand-written LSTM, run one sentence at a time (only an
-      ``nn.LSTM`` is given the PackedSequence here).
+    - ``lstm_class=HandLSTM``: the hand-written LSTM, given the same PackedSequence.
     """
 
     def __init__(self, vocab_size, embedding_dim=128, hidden_size=128, num_layers=2, bidirectional=True,
@@ -43,22 +42,12 @@ class LSTMClassifier(nn.Module):
         # h_n: (num_layers * num_directions, batch, hidden); the last layer's rows come last
         return torch.cat([h_n[-2], h_n[-1]], dim=1) if self.bidirectional else h_n[-1]
 
-    def _one_at_a_time(self, embedded, lengths):
-        """For an LSTM that takes no PackedSequence: each sentence alone, cut to its true length."""
-        vectors = []
-        for k, length in enumerate(lengths.tolist()):
-            output, (h_n, _) = self.lstm(embedded[k : k + 1, :length])  # (1, length, directions * hidden)
-            vectors.append(output[0].max(dim=0).values if self.pooling == "max" else self._final_states(h_n)[0])
-        return torch.stack(vectors)
-
     def sentence_vectors(self, ids, lengths):
         """One vector per sentence: (batch, num_directions * hidden_size)."""
         embedded = self.embedding_dropout(self.embedding(ids))  # (batch, seq, embedding_dim)
         if not self.packed:  # every sentence runs to the batch's longest length, pads included
             output, (h_n, _) = self.lstm(embedded)
             return output.max(dim=1).values if self.pooling == "max" else self._final_states(h_n)
-        if not isinstance(self.lstm, nn.LSTM):
-            return self._one_at_a_time(embedded, lengths)
         packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
         output, (h_n, _) = self.lstm(packed)  # h_n comes back in the batch's order
         if self.pooling == "last":

@@ -664,19 +664,21 @@ assert lstm_pairs["pairs_ranked"] >= 16  # by chance alone, 16 or more of 24 hap
 # %% [markdown]
 # ## 11. `HandLSTM` inside the classifier
 #
-# The `HandLSTM` of notebook 03 has `nn.LSTM`'s parameters, so it can take the trained weights.
-# It does not accept a `PackedSequence`, so `LSTMClassifier` runs it on one sentence at a time,
-# cut to its true length: no padding, nothing to pack, the same result, just slower.
+# The `HandLSTM` of notebook 03 has `nn.LSTM`'s parameters, so it can take the trained weights, and
+# it takes a `PackedSequence` as `nn.LSTM` does: at step t only the sentences still running advance,
+# and the reverse direction starts each sentence at its own last word. So the classifier gives it
+# the same packed batches, and its answers on the whole validation split equal `nn.LSTM`'s:
 
 # %%
 hand_model = text_models.LSTMClassifier(len(lstm.vocab), **text_models.MODELS["lstm"][1], lstm_class=HandLSTM)
 hand_model.load_state_dict(lstm.model.state_dict())
 hand = text.TextClassifier("lstm", hand_model.to(device).eval(), lstm.vocab, {})
 print(type(hand.model.lstm).__name__, "in place of", type(lstm.model.lstm).__name__)
-some = test_texts[:8]
-difference = np.abs(hand.predict_proba(some) - lstm.predict_proba(some)).max()
+validation_texts = [r.text for r in splits["validation"]]
+difference = np.abs(hand.predict_proba(validation_texts) - lstm.predict_proba(validation_texts)).max()
 assert difference < 1e-5
-print(f"P(fresh) of {len(some)} test sentences: equal to within 1e-5")
+same = (hand.predict(validation_texts) == lstm.predict(validation_texts)).all()
+print(f"P(fresh) of the {len(validation_texts)} validation sentences: equal to within 1e-5; the same answer for every one: {same}")
 
 # %% [markdown]
 # ## 12. Saving and loading, safely
