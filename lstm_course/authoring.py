@@ -64,10 +64,10 @@ def _number_cells(nb):
 
 
 def _exercise_name(source, notebook_path, number):
-    """The exercise's name for nbgrader: the function its solution cell defines."""
-    match = re.search(r"^def (\w+)\(", source, re.MULTILINE)
+    """The exercise's name for nbgrader: the function (or class) its solution cell defines."""
+    match = re.search(r"^(?:def|class) (\w+)\b", source, re.MULTILINE)
     if not match:
-        raise ValueError(f"{Path(notebook_path).name}: solution cell {number} defines no function")
+        raise ValueError(f"{Path(notebook_path).name}: solution cell {number} defines no function or class")
     return match.group(1)
 
 

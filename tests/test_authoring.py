@@ -99,3 +99,11 @@ def test_a_release_holds_the_learner_copies_and_no_solution(tmp_path):
         assert "### BEGIN SOLUTION" not in path.read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="inside"):
         main(["--notebooks-dir", str(NOTEBOOKS_DIR), "release", str(NOTEBOOKS_DIR / "out")])
+
+
+def test_an_exercise_that_is_a_class_is_named_for_it():
+    nb = _exercise_notebook()
+    nb.cells[1].source = "class Model:\n    def forward(self, x):\n        ### BEGIN SOLUTION\n        return x\n        ### END SOLUTION"
+    mark_exercises(nb, "05_name.ipynb")
+    assert nb.cells[1].metadata["nbgrader"]["grade_id"] == "nb05_Model"
+    assert nb.cells[2].metadata["nbgrader"]["grade_id"] == "nb05_Model_check"
