@@ -121,14 +121,14 @@ print(text.tokenize("Don't miss it: a 10-minute gem."))
 #
 # Hint: one regular expression with `re.findall` can do it, its alternatives tried in the order above.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb05_my_tokenize", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_tokenize(text):
     ### BEGIN SOLUTION
     return re.findall(r"[^\W_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|[^\W_]+|\S", text.lower())
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb05_my_tokenize_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check_tokenize(my_tokenize)
 
 # %% [markdown]
@@ -229,7 +229,7 @@ print("h_n, packed:", rounded(h_n[0]))
 # Hint: indexing a tensor with two index tensors of the same length picks one element per pair.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb05_last_real_states", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def last_real_states(output, lengths):
     ### BEGIN SOLUTION
     rows = torch.arange(output.shape[0])
@@ -237,7 +237,7 @@ def last_real_states(output, lengths):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb05_last_real_states_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_last_real_states(last_real_states)
 
 # %% [markdown]
@@ -298,7 +298,7 @@ torch.testing.assert_close(h_n[-1], backward[:, 0])
 # numbers with `lengths` (broadcasting); then no padded value may count.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb05_masked_max", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def masked_max(output, lengths):
     ### BEGIN SOLUTION
     padded = torch.arange(output.shape[1])[None, :] >= lengths[:, None]  # (batch, seq)
@@ -306,7 +306,7 @@ def masked_max(output, lengths):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb05_masked_max_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_masked_max(masked_max)
 
 # %% [markdown]
@@ -325,7 +325,7 @@ check_masked_max(masked_max)
 # word, a batch of one sentence, and the same batches with more pads.
 
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "nb05_SentenceClassifier", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class SentenceClassifier(nn.Module):
     """Embedding -> packed bidirectional LSTM -> max over the real steps -> linear: logits (batch, 2)."""
 
@@ -346,7 +346,7 @@ class SentenceClassifier(nn.Module):
         ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "nb05_SentenceClassifier_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_classifier_forward(SentenceClassifier)
 
 # %% [markdown]
