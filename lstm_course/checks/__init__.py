@@ -15,5 +15,6 @@ from lstm_course.checks.forward import check_input_projections, check_lstm_forwa
 from lstm_course.checks.shapes import check_backward_final_state, check_initial_states, check_last_layer_states
 from lstm_course.checks.text import check_last_real_states, check_masked_max, check_tokenize
 from lstm_course.checks.backprop import check_cell_state_backward, check_output_gate_backward, check_w_hh_gradient
+from lstm_course.checks.language_model import check_loss_in_bits, check_sample_next, check_stream_loss
 
 __all__ = ["CheckResult"] + sorted(name for name in dir() if name.startswith("check_"))
