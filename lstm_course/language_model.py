@@ -450,3 +450,87 @@ def ngram_model(order):
 def ngram_bits_per_char(order, split="test"):
     """Bits per character of the interpolated Kneser-Ney n-gram model of ``order`` on one split."""
     return ngram_model(order).bits_per_char(_split_stream(split))
+
+
+# ----------------------------------------------------------------------------- looking inside
+
+
+@torch.no_grad()
+def lstm_states(model, ids):
+    """``h`` and ``c`` after every step of ``ids`` (batch, seq), each (batch, seq, hidden), from a one-layer LSTM CharLM.
+
+    ``nn.LSTM`` returns every step's ``h`` but only the last ``c``; the gates of all steps come
+    from one matmul, given the ``h`` before each step, and then ``c`` is one line per step.
+    """
+    rnn = model.rnn
+    x = model.embedding(ids)  # (batch, seq, embedding_dim)
+    h, _ = rnn(x)  # (batch, seq, hidden)
+    h_prev = torch.cat([torch.zeros_like(h[:, :1]), h[:, :-1]], dim=1)
+    z = x @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h_prev @ rnn.weight_hh_l0.T + rnn.bias_hh_l0  # (batch, seq, 4 * hidden)
+    i, f, g, o = z.chunk(4, dim=-1)  # PyTorch's gate order
+    i, f, g = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g)
+    c, c_t = torch.empty_like(h), torch.zeros_like(h[:, 0])
+    for t in range(ids.shape[1]):
+        c_t = f[:, t] * c_t + i[:, t] * g[:, t]
+        c[:, t] = c_t
+    return h, c
+
+
+VOWELS = frozenset("aeiouAEIOU")
+
+
+def character_features(characters):
+    """What each character of a text is: a dict of name -> array (len(characters),), for correlating with cells."""
+    letter = np.array([c.isalpha() for c in characters])
+    in_word, in_sentence, word, sentence = [], [], 0, 0
+    for c, is_letter in zip(characters, letter):
+        word = word + 1 if is_letter else 0
+        sentence = 0 if c == START else sentence + 1
+        in_word.append(word)
+        in_sentence.append(sentence)
+    return {
+        "a letter": letter.astype(float),
+        "a vowel": np.array([c in VOWELS for c in characters], dtype=float),
+        "position in the word": np.array(in_word, dtype=float),
+        "position in the sentence": np.array(in_sentence, dtype=float),
+    }
+
+
+def cell_values_of(lm, sentences):
+    """The cell state ``c`` (n, hidden) after each character of the sentences' stream, and those n characters."""
+    ids = stream(encode_sentences(sentences, lm.vocab), lm.vocab)
+    x, y = _pieces(ids, lm.vocab.start_id, EVALUATION_ROWS)
+    _, c = lstm_states(lm.model, x.to(lm.device))
+    real = (y != -100).reshape(-1)
+    return c.cpu().reshape(-1, c.shape[-1])[real].numpy(), lm.vocab.decode(x.reshape(-1)[real])
+
+
+def correlations(values, features):
+    """Pearson correlation of every unit (column of ``values``) with every feature: name -> (hidden,)."""
+    centred = (values - values.mean(axis=0)) / (values.std(axis=0) + 1e-12)
+    result = {}
+    for name, feature in features.items():
+        f = (feature - feature.mean()) / (feature.std() + 1e-12)
+        result[name] = centred.T @ f / len(f)
+    return result
+
+
+def plot_values_over_text(characters, rows, labels, width=64, title=None):
+    """Each character on a coloured square, one panel per row of ``rows`` (values in [-1, 1]), as in Karpathy's pictures."""
+    import matplotlib.pyplot as plt
+
+    characters = characters[: width * max(1, len(characters) // width)]
+    lines = math.ceil(len(characters) / width)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(width * 0.16, len(rows) * (lines * 0.3 + 0.45)), squeeze=False)
+    for ax, values, label in zip(axes[:, 0], rows, labels):
+        grid = np.full((lines, width), np.nan)
+        grid.flat[: len(characters)] = np.clip(values[: len(characters)], -1, 1)
+        ax.imshow(grid, cmap="coolwarm", vmin=-1, vmax=1, aspect="auto")
+        for k, c in enumerate(characters):
+            ax.text(k % width, k // width, "⏎" if c == START else c, ha="center", va="center", fontsize=8, family="monospace")
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(label, fontsize=9, loc="left")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
