@@ -11,20 +11,17 @@ split, cleaned to plain ASCII. A split is one stream of characters: every senten
 """
 
 import functools
-import json
 import math
 import re
-import string
 import unicodedata
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from lstm_course import text
-from lstm_course.training import History, fit
+from lstm_course.text import default_device
+from lstm_course.training import History, fit, load_checkpoint, save_checkpoint
 
 START = "\n"  # ends every sentence, and stands before the first: the start symbol
 ALPHABET = START + "".join(chr(code) for code in range(32, 127))  # the newline and printable ASCII: 96 symbols
@@ -254,12 +251,8 @@ def evaluate_stream(model, ids, rows=EVALUATION_ROWS):
     return loss.item(), (logits.argmax(dim=1)[real] == y[real]).float().mean().item()
 
 
-TRAINING = dict(embedding_dim=32, hidden_size=128, epochs=2, lr=0.005, batch_size=64, seq_len=100, clip=1.0)
+TRAINING = dict(embedding_dim=32, hidden_size=128, epochs=2, lr=0.01, batch_size=32, seq_len=50, clip=1.0)
 _RECIPE = ("epochs", "lr", "batch_size", "seq_len", "clip")  # the rest of TRAINING are the model's options
-
-
-def default_device():
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
 class LanguageModel:
@@ -309,26 +302,20 @@ class LanguageModel:
 
     def save(self, path):
         """A folder with ``weights.pt`` (the state_dict: tensors only) and ``language_model.json`` (plain data)."""
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        torch.save(self.model.state_dict(), path / "weights.pt")
         about = {"cell": self.model.cell, "options": self.options, "vocabulary": self.vocab.to_json()}
         if self.history is not None:
             about["history"] = self.history.__dict__
-        (path / "language_model.json").write_text(json.dumps(about, indent=1), encoding="utf-8")
-        return path
+        return save_checkpoint(path, self.model, about, "language_model.json")
 
     @classmethod
     def load(cls, path, device=None):
         """Rebuild the model from ``language_model.json``, then load the weights with ``weights_only=True``."""
-        path = Path(path)
-        about = json.loads((path / "language_model.json").read_text(encoding="utf-8"))
-        vocab = CharVocabulary.from_json(about["vocabulary"])
-        model = CharLM(len(vocab), about["cell"], **about["options"])
-        device = device or default_device()
-        model.load_state_dict(torch.load(path / "weights.pt", map_location=device, weights_only=True))
+        def build(about):
+            return CharLM(len(about["vocabulary"]["symbols"]), about["cell"], **about["options"])
+
+        model, about = load_checkpoint(path, "language_model.json", build, device or default_device())
         history = History(**about["history"]) if "history" in about else None
-        return cls(model.to(device).eval(), vocab, about["options"], history)
+        return cls(model.eval(), CharVocabulary.from_json(about["vocabulary"]), about["options"], history)
 
 
 def train_char_lm(cell="lstm", seed=0, progress=True, limit=None, lstm_class=None, device=None, **changes):

@@ -6,8 +6,10 @@ argument; the default, `Classification`, is notebook 05's.
 """
 
 import copy
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -110,3 +112,21 @@ def fit(model, train, validation, epochs=8, lr=1e-3, batch_size=64, weight_decay
     model.load_state_dict(best_state)
     return history
 
+
+
+def save_checkpoint(path, model, about, name):
+    """A folder with ``weights.pt`` (the state_dict: tensors only) and ``name``: ``about`` as JSON (plain data)."""
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), path / "weights.pt")
+    (path / name).write_text(json.dumps(about, indent=1), encoding="utf-8")
+    return path
+
+
+def load_checkpoint(path, name, build, device):
+    """``(model, about)``: ``about`` read from ``name``, the model ``build(about)``, its weights read with ``weights_only=True``."""
+    path = Path(path)
+    about = json.loads((path / name).read_text(encoding="utf-8"))
+    model = build(about)
+    model.load_state_dict(torch.load(path / "weights.pt", map_location=device, weights_only=True))
+    return model.to(device), about

@@ -7,8 +7,14 @@ import torch
 from torch import nn
 
 from lstm_course.checks._core import Mistake, as_array, call, check, expect_close, with_hint
+from lstm_course.language_model import CharLM
 
 LN2 = math.log(2)
+
+
+def _named(got, guesses, rel_tol):
+    """The message of the first (value, message) guess that ``got`` equals, or None."""
+    return next((message for value, message in guesses if math.isclose(got, value, rel_tol=rel_tol)), None)
 
 # ---------------------------------------------------------------------------------------------
 # Exercise 1: the loss in bits per character
@@ -36,10 +42,7 @@ def _bits_mistake(got, nats, batch, seq):
         (nats / LN2 * seq, "that is a sum over time steps: take the mean over every character."),
         (nats / LN2 * batch, "that is a sum over the batch: take the mean over every character."),
     )
-    for value, message in guesses:
-        if math.isclose(got, value, rel_tol=1e-4):
-            return message
-    return None
+    return _named(got, guesses, rel_tol=1e-4)
 
 
 @check("Bits per character from the loss")
@@ -72,26 +75,12 @@ STREAM_SIGNATURE = "stream_loss(model, x, y, state)"
 STREAM_CASES = ((3, 6, 9, 5, 21), (2, 4, 7, 3, 22))  # batch, seq, vocab, hidden, seed
 
 
-class _TinyCharLM(nn.Module):
-    """A CharLM of the check's own: embedding, nn.LSTM, linear; ``forward(ids, state=None) -> (logits, state)``."""
-
-    def __init__(self, vocab, hidden, seed):
-        super().__init__()
-        torch.manual_seed(seed)
-        self.embedding = nn.Embedding(vocab, 4)
-        self.rnn = nn.LSTM(4, hidden, batch_first=True)
-        self.fc = nn.Linear(hidden, vocab)
-
-    def forward(self, ids, state=None):
-        output, state = self.rnn(self.embedding(ids), state)
-        return self.fc(output), state
-
-
 def _stream_case(batch, seq, vocab, hidden, seed):
     """A tiny model, a batch (x, y) and the state a previous batch left, detached."""
     rng_state = torch.random.get_rng_state()
     try:
-        model = _TinyCharLM(vocab, hidden, seed)
+        torch.manual_seed(seed)
+        model = CharLM(vocab, "lstm", embedding_dim=4, hidden_size=hidden)
         generator = torch.Generator().manual_seed(seed)
         ids = torch.randint(vocab, (batch, 2 * seq + 1), generator=generator)
         with torch.no_grad():
@@ -120,10 +109,7 @@ def _loss_mistake(got, model, x, y, state):
                                                    "without shifting again."),
         (_cross_entropy(logits[:, -1:], y[:, -1:]), "that is the loss at the last step only: every step predicts its next character."),
     )
-    for value, message in guesses:
-        if math.isclose(got, value, rel_tol=1e-5):
-            return message
-    return None
+    return _named(got, guesses, rel_tol=1e-5)
 
 
 @check("One batch of a stream, the state carried and detached")
