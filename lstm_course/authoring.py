@@ -76,7 +76,7 @@ def _nbgrader_metadata(grade_id, solution=False, points=None):
             "schema_version": NBGRADER_SCHEMA, "solution": solution, "task": False}
     if points is not None:
         meta["points"] = points
-    return meta
+    return dict(sorted(meta.items()))  # the order nbformat writes, so that the twin written from memory matches the .ipynb
 
 
 def mark_exercises(nb, notebook_path):

@@ -118,7 +118,7 @@ def loss_in_bits(logits, targets):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb07_loss_in_bits_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb07_loss_in_bits_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_loss_in_bits(loss_in_bits)
 
 # %% [markdown]
@@ -171,7 +171,7 @@ def stream_loss(model, x, y, state):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb07_stream_loss_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb07_stream_loss_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_stream_loss(stream_loss)
 
 # %% [markdown]
@@ -293,7 +293,7 @@ def sample_next(logits, temperature, generator):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb07_sample_next_check", "locked": true, "schema_version": 3, "solution": false, "task": false, "points": 3}
+# %% nbgrader={"grade": true, "grade_id": "nb07_sample_next_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_sample_next(sample_next)
 
 # %% [markdown]
