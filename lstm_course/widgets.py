@@ -270,7 +270,8 @@ class SampleExplorer(widgets.VBox):
         self.lm = lm
         self.prompt = widgets.Text(value=prompt, description="prompt", continuous_update=False)
         self.temperature = widgets.FloatSlider(value=temperature, min=0.05, max=2.0, step=0.05, description="temperature",
-                                               continuous_update=False, readout_format=".2f")
+                                               continuous_update=False, readout_format=".2f",
+                                               style={"description_width": "initial"})
         self.length = widgets.IntSlider(value=length, min=0, max=600, step=10, description="length", continuous_update=False)
         self.seed = widgets.IntText(value=seed, description="seed")
         self.readout = widgets.HTML()

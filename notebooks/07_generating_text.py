@@ -387,8 +387,8 @@ assert abs(gru_bits - lstm_bits["test"]) < 0.2
 # One seed says little, so `python benchmarks/char_lm.py` trained both with seeds 0, 1 and 2:
 # the LSTM scored 2.322, 2.368 and 2.361 bits on the test split (mean 2.350), the GRU 2.442,
 # 2.526 and 2.430 (mean 2.466). On this budget the LSTM is ahead with every seed. On this
-# machine the GRU also took about twice as long to train as the LSTM (PyTorch's CPU GRU is the
-# slower of the two here), so with equal time instead of equal batches the gap would be wider.
+# machine the GRU also took 1.5 to 2 times as long to train as the LSTM (PyTorch's CPU GRU is
+# the slower of the two here), so with equal time instead of equal batches the gap would be wider.
 #
 # ## 8. A look inside: what do the cells track?
 #
