@@ -165,9 +165,12 @@ for number, (x_batch, y_batch) in enumerate(lm.stream_batches(torch.arange(31), 
 # %% nbgrader={"grade": false, "grade_id": "nb07_stream_loss", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def stream_loss(model, x, y, state):
     ### BEGIN SOLUTION
-    logits, (h, c) = model(x, state)  # (batch, seq, vocab), the state after the last step
-    loss = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-    return loss, (h.detach(), c.detach())
+    logits, state = model(x, state)  # (batch, seq, vocab), and the state after the last step
+    vocab = logits.shape[-1]
+    loss = nn.functional.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1))  # the mean over batch * seq characters
+    h, c = state
+    state = (h.detach(), c.detach())  # the same values, cut from this batch's graph
+    return loss, state
     ### END SOLUTION
 
 
