@@ -13,15 +13,13 @@ imported: only its CSV file is read.
 """
 
 import bz2
-import copy
 import csv
 import functools
 import json
 import re
 import sys
-import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
@@ -30,6 +28,7 @@ import torch
 from torch import nn
 
 from lstm_course.text_models import build_model
+from lstm_course.training import History, fit  # noqa: F401  (text.fit, text.History: the shared loop)
 
 # ----------------------------------------------------------------------------- the data
 
@@ -251,61 +250,6 @@ def evaluate(model, data, batch_size=512):
     logits = predict_logits(model, data, batch_size)
     loss = nn.functional.cross_entropy(logits, data.labels).item()
     return loss, (logits.argmax(dim=1) == data.labels).float().mean().item()
-
-
-@dataclass
-class History:
-    """One entry per epoch; ``best_epoch`` is the one whose weights the model keeps."""
-
-    train_loss: list = field(default_factory=list)
-    validation_loss: list = field(default_factory=list)
-    validation_accuracy: list = field(default_factory=list)
-    seconds: list = field(default_factory=list)  # training time so far, evaluation excluded
-    best_epoch: int = 0
-
-    @property
-    def best_validation_accuracy(self):
-        return self.validation_accuracy[self.best_epoch - 1]
-
-
-def fit(model, train, validation, epochs=8, lr=1e-3, batch_size=64, weight_decay=0.0, seed=0,
-        progress=True, description="training", bucket=0):
-    """Adam on cross-entropy; after every epoch, score the validation split and keep the best weights.
-
-    Returns a History. Batches are shuffled by a generator seeded with ``seed``; dropout draws
-    from PyTorch's global generator, which the caller seeds.
-    """
-    from tqdm.auto import tqdm  # here, so that importing this module (and the checks) needs no tqdm
-
-    device = next(model.parameters()).device
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history, best_state = History(), None
-    steps = (len(train) + batch_size - 1) // batch_size
-    bar = tqdm(total=epochs * steps, desc=description, unit="batch", disable=not progress, leave=True)
-    elapsed = 0.0
-    for epoch in range(1, epochs + 1):
-        start, total, seen = time.perf_counter(), 0.0, 0
-        model.train()
-        for ids, lengths, labels in batches(train, batch_size, shuffle=True, generator=generator, bucket=bucket):
-            loss = nn.functional.cross_entropy(model(ids.to(device), lengths), labels.to(device))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total, seen = total + loss.item() * len(labels), seen + len(labels)
-            bar.update()
-        elapsed += time.perf_counter() - start
-        validation_loss, validation_accuracy = evaluate(model, validation)
-        history.train_loss.append(total / seen)
-        history.validation_loss.append(validation_loss)
-        history.validation_accuracy.append(validation_accuracy)
-        history.seconds.append(elapsed)
-        if best_state is None or validation_accuracy > history.best_validation_accuracy:
-            history.best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
-        bar.set_postfix(epoch=epoch, val_acc=f"{validation_accuracy:.3f}")
-    bar.close()
-    model.load_state_dict(best_state)
-    return history
 
 
 # ----------------------------------------------------------------------------- one call for the whole recipe

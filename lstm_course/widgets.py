@@ -244,3 +244,54 @@ class CounterPlayground(widgets.VBox):
 def counter_playground(program=counter.COUNTER_PROGRAM):
     """A widget to run your own counter program (see `CounterPlayground`)."""
     return CounterPlayground(program)
+
+
+# --- sampling explorer (notebook 07) ------------------------------------------------------
+
+
+def sample_explorer_state(lm, prompt, temperature, length, seed):
+    """What ``lm.sample`` writes for these settings: a dict with ``text`` and ``error`` (the ValueError's message, or None)."""
+    state = {"prompt": prompt, "temperature": temperature, "length": length, "seed": seed, "text": None, "error": None}
+    try:
+        state["text"] = lm.sample(prompt, length=length, temperature=temperature, seed=seed)
+    except ValueError as error:
+        state["error"] = str(error)
+    return state
+
+
+class SampleExplorer(widgets.VBox):
+    """A prompt, a temperature, a length and a seed; the text the model writes from them.
+
+    Drive it without a browser: ``explorer.prompt.value = "The"`` calls `update`, after which
+    ``explorer.state`` and ``explorer.readout.value`` hold the new text.
+    """
+
+    def __init__(self, lm, prompt="The film", temperature=0.8, length=200, seed=0):
+        self.lm = lm
+        self.prompt = widgets.Text(value=prompt, description="prompt", continuous_update=False)
+        self.temperature = widgets.FloatSlider(value=temperature, min=0.05, max=2.0, step=0.05, description="temperature",
+                                               continuous_update=False, readout_format=".2f",
+                                               style={"description_width": "initial"})
+        self.length = widgets.IntSlider(value=length, min=0, max=600, step=10, description="length", continuous_update=False)
+        self.seed = widgets.IntText(value=seed, description="seed")
+        self.readout = widgets.HTML()
+        controls = [self.prompt, self.temperature, self.length, self.seed]
+        super().__init__([widgets.HBox(controls[:2]), widgets.HBox(controls[2:]), self.readout])
+        self.state = None
+        for control in controls:
+            control.observe(self.update, names="value")
+        self.update()
+
+    def update(self, change=None):
+        """Write a new text from the controls' values; their observer."""
+        self.state = sample_explorer_state(self.lm, self.prompt.value, self.temperature.value, self.length.value, self.seed.value)
+        if self.state["error"]:
+            self.readout.value = pre_html(self.state["error"], colour="#b00020")
+            return
+        written = self.state["text"][len(self.state["prompt"]):]
+        self.readout.value = (f"<pre style=\"white-space:pre-wrap;word-break:normal\"><b>{html.escape(self.state['prompt'])}</b>"
+                              f"{html.escape(written)}</pre>")
+
+    def __repr__(self):
+        return (f"SampleExplorer(prompt={self.prompt.value!r}, temperature={self.temperature.value:.2f}, "
+                f"length={self.length.value}, seed={self.seed.value})")

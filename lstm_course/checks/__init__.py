@@ -15,5 +15,6 @@ from lstm_course.checks.forward import check_lstm_forward, check_lstm_forward_re
 from lstm_course.checks.shapes import check_backward_final_state, check_final_states, check_initial_states
 from lstm_course.checks.text import check_classifier_forward, check_last_real_states, check_masked_max, check_tokenize
 from lstm_course.checks.backprop import check_clip_by_norm, check_lstm_backward, check_lstm_step_backward
+from lstm_course.checks.language_model import check_loss_in_bits, check_sample_next, check_stream_loss
 
 __all__ = ["CheckResult"] + sorted(name for name in dir() if name.startswith("check_"))
