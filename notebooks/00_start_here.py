@@ -307,7 +307,8 @@ check_cell_states(cell_states)
 # | [03_lstm_forward](03_lstm_forward.ipynb) | an LSTM forward pass written by hand, checked against `nn.LSTM`, and how to make it fast | 01, 02 |
 # | [04_bidirectional_and_stacked](04_bidirectional_and_stacked.ipynb) | `output`, `h_n` and `c_n` for any number of layers and directions, and the errors you will meet | 03 |
 # | [05_text_classifier](05_text_classifier.ipynb) | padding, packing and a bidirectional LSTM text classifier, compared with a bag-of-words baseline | 04 |
-# | [06_backprop_through_time](06_backprop_through_time.ipynb) | the backward pass by hand; vanishing gradients in a plain RNN versus an LSTM | 01, 03 |
+# | [06_backprop_through_time](06_backprop_through_time.ipynb) | the backward pass by hand; vanishing and exploding gradients in a plain RNN, an LSTM and a GRU; gradient clipping | 01, 03 |
+# | [07_generating_text](07_generating_text.ipynb) | a character-level LSTM language model: stream batches, bits per character, sampling with temperature, compared with n-grams and a GRU, a look inside its cells | 05, 06 |
 
 # %% [markdown]
 # ## Summary
