@@ -156,18 +156,26 @@ def _in_slices(get_msg):
     return get_msg_in_slices
 
 
-def notebook_client(nb, timeout=900, **options):
-    """An nbclient NotebookClient for the course's notebooks, that waits on the kernel in slices."""
-    from nbclient import NotebookClient
+def with_sliced_polling(client_class):
+    """A subclass of ``client_class`` (nbclient's NotebookClient, or one built on it such as
+    nbgrader's Execute) whose kernel channels wait in slices (``_in_slices``)."""
 
-    class SlicedPollingClient(NotebookClient):
+    class SlicedPolling(client_class):
         async def async_start_new_kernel_client(self):
             kc = await super().async_start_new_kernel_client()
             for channel in (kc.shell_channel, kc.iopub_channel):
                 channel.get_msg = _in_slices(channel.get_msg)
             return kc
 
-    return SlicedPollingClient(nb, timeout=timeout, kernel_name="python3", **options)
+    SlicedPolling.__name__ = SlicedPolling.__qualname__ = client_class.__name__  # config goes by class name
+    return SlicedPolling
+
+
+def notebook_client(nb, timeout=900, **options):
+    """An nbclient NotebookClient for the course's notebooks, that waits on the kernel in slices."""
+    from nbclient import NotebookClient
+
+    return with_sliced_polling(NotebookClient)(nb, timeout=timeout, kernel_name="python3", **options)
 
 
 def execute_notebook(notebook_path, timeout=900):

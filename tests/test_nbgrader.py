@@ -89,6 +89,8 @@ def _course_directory(root):
         f"c.CourseDirectory.root = {str(root)!r}\n"
         "c.IncludeHeaderFooter.header = 'header.ipynb'\n"
         "c.Execute.timeout = 900\n"
+        "from lstm_course.grading import autograde_preprocessors\n"
+        "c.Autograde.autograde_preprocessors = autograde_preprocessors()  # the course's kernel client\n"
     )
 
 
@@ -171,3 +173,17 @@ def test_the_course_is_an_nbgrader_assignment_that_grades_itself(tmp_path):
     for name, (_, _, _, diagnosis) in WRONG_ANSWERS.items():
         feedback = (root / "feedback" / "wrong" / ASSIGNMENT / name.replace(".ipynb", ".html")).read_text()
         assert diagnosis in feedback, f"the feedback on {name} does not show the diagnosis {diagnosis!r}"
+
+
+def test_autograde_runs_through_the_course_kernel_client():
+    _nbgrader()
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute as NbgraderExecute
+
+    from lstm_course.grading import Execute, autograde_preprocessors
+
+    default = Autograde.class_traits()["autograde_preprocessors"].default()
+    ours = autograde_preprocessors()
+    assert [p.__name__ for p in ours] == [p.__name__ for p in default], "nbgrader's preprocessors, in its order"
+    assert Execute in ours and NbgraderExecute not in ours and issubclass(Execute, NbgraderExecute)
+    assert Execute.async_start_new_kernel_client is not NbgraderExecute.async_start_new_kernel_client
