@@ -5,7 +5,8 @@
     python -m lstm_course.authoring release FOLDER          # the learner copies alone, to publish
 
 ``execute`` runs each notebook top to bottom in a fresh kernel, stores the outputs, rewrites
-its ``py:percent`` twin and the learner copies. If the twin was edited more recently than the
+its ``py:percent`` twin and the learner copies, and records the notebook's training runs for
+replay under grading (``lstm_course.replay``). If the twin was edited more recently than the
 notebook (and differs from it), the twin is the source. ``exercises --check`` only reports
 learner copies that are out of date, and exits 1 if there are any.
 
@@ -16,7 +17,9 @@ for this one step, so this module does it in a few lines; nbgrader reads the sam
 """
 
 import argparse
+import contextlib
 import copy
+import os
 import queue
 import re
 import sys
@@ -178,6 +181,22 @@ def notebook_client(nb, timeout=900, **options):
     return with_sliced_polling(NotebookClient)(nb, timeout=timeout, kernel_name="python3", **options)
 
 
+@contextlib.contextmanager
+def recording_runs(name):
+    """The notebook's kernel trains for real and records its training runs afresh (``lstm_course.replay``)."""
+    from lstm_course import replay
+
+    for stale in replay.RUNS.glob(f"{name}-*.pt"):
+        stale.unlink()
+    saved = {key: os.environ.pop(key, None) for key in (replay.REPLAY, replay.RECORD)}
+    os.environ[replay.RECORD] = name
+    try:
+        yield
+    finally:
+        os.environ.pop(replay.RECORD)
+        os.environ.update({key: value for key, value in saved.items() if value is not None})
+
+
 def execute_notebook(notebook_path, timeout=900):
     """Run a notebook in a fresh kernel and write it, with its outputs, and its twin."""
     notebook_path = Path(notebook_path)
@@ -188,7 +207,8 @@ def execute_notebook(notebook_path, timeout=900):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     _number_cells(nb)
     mark_exercises(nb, notebook_path)
-    notebook_client(nb, timeout, record_timing=False, resources={"metadata": {"path": str(notebook_path.parent)}}).execute()
+    with recording_runs(notebook_path.stem):
+        notebook_client(nb, timeout, record_timing=False, resources={"metadata": {"path": str(notebook_path.parent)}}).execute()
     nbformat.write(nb, notebook_path)
     twin_path(notebook_path).write_text(twin_text(nb), encoding="utf-8")
     return nb

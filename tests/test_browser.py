@@ -7,8 +7,10 @@ that every widget renders, that every plot appears as an image, and that the not
 widget answers when its first control moves. The stored notebook says how many widgets and
 images each cell shows; tests/browser_report.py judges what the page reports.
 
-A screenshot of each notebook's first widget goes to artifacts/browser/, and one of the whole
-window when a check fails. Needs Playwright (dev extra) and Chromium (README, "Run the tests"):
+The notebooks train for real here, as in a learner's run (nbval replays the recorded runs), and
+each kernel's peak memory must stay within KERNEL_MEMORY_MIB; the peaks are written to
+artifacts/browser/kernel_memory.txt. A screenshot of each notebook's first widget goes to
+artifacts/browser/, and one of the whole window when a check fails. Needs Playwright (dev extra) and Chromium (README, "Run the tests"):
 without them these tests skip, except in CI (the CI variable set), where they fail.
 """
 
@@ -25,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+from lstm_course import replay
 from tests.browser_report import describe, problems_in, stored_counts
 from tests.notebooks import COURSE_NOTEBOOKS
 
@@ -56,6 +59,7 @@ KERNEL_START_S = 120
 RUN_ALL_S = 900  # notebook 05 trains a model: about a minute here
 WIDGET_RENDER_S = 60
 WIDGET_ANSWER_S = 30
+KERNEL_MEMORY_MIB = 1024  # each notebook's kernel at its peak: Binder gives JupyterLab and the kernel about 2 GB
 # JupyterLab settings for the test's server: no "official Jupyter news?" toast over the cells.
 LAB_SETTINGS = {"@jupyterlab/apputils-extension/notification.jupyterlab-settings": '{"fetchNews": "false"}'}
 
@@ -99,6 +103,7 @@ class JupyterLab:
             "JUPYTERLAB_SETTINGS_DIR": str(settings),
             "JUPYTERLAB_WORKSPACES_DIR": str(workdir / "workspaces"),
         }
+        environment.pop(replay.REPLAY, None)  # the learner's run: the notebooks train for real
         command = [
             sys.executable, "-m", "jupyter", "lab", "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
@@ -136,6 +141,19 @@ class JupyterLab:
 
     def notebook_url(self, name):
         return f"{self.url}/lab/tree/{name}?reset&token={self.token}"  # reset: only this notebook open
+
+    def kernel_peak_mib(self):
+        """The largest peak resident memory of the server's kernels (Linux), or None where it cannot be read."""
+        import psutil  # a dependency of the Jupyter server
+
+        peaks = []
+        for child in psutil.Process(self.process.pid).children(recursive=True):
+            try:
+                status = Path(f"/proc/{child.pid}/status").read_text()
+            except OSError:
+                continue
+            peaks += [int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM:")]
+        return max(peaks, default=None)
 
     def shut_down_kernels(self):
         for session in json.loads(self.api("/api/sessions")):
@@ -336,8 +354,14 @@ def test_notebook_runs_in_jupyterlab(notebook, jupyterlab, browser):
         except PlaywrightTimeout:
             pass  # the report below names a kernel not idle, and each widget still loading
         report = page.evaluate(CELL_REPORT)
+        peak = jupyterlab.kernel_peak_mib()
 
         problems = problems_in(report, stored_counts(notebook))
+        if peak is not None:
+            with open(ARTIFACTS / "kernel_memory.txt", "a") as log:
+                print(f"{notebook.stem}: the kernel peaked at {peak:.0f} MiB", file=log)
+            if peak > KERNEL_MEMORY_MIB:
+                problems.append(f"the kernel peaked at {peak:.0f} MiB, over the budget of {KERNEL_MEMORY_MIB} MiB")
         problems += [f"an open dialog: {text!r}" for text in page.evaluate(DIALOGS)]
         problems += [f"a script error in the page: {error}" for error in page_errors]
         run_all = page.evaluate("() => window.runAll.result") or {}
