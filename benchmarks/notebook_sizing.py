@@ -2,6 +2,7 @@
 
     python benchmarks/notebook_sizing.py                 # every course notebook
     python benchmarks/notebook_sizing.py notebooks/05_text_classifier.ipynb
+    python benchmarks/notebook_sizing.py --replay          # as nbgrader runs them: training replayed
 
 Each notebook runs top to bottom in a fresh kernel, as a learner's "Run All" would; a last cell,
 added to a copy, reads the kernel's own resource usage: peak resident memory and CPU seconds
@@ -11,6 +12,7 @@ added to a copy, reads the kernel's own resource usage: peak resident memory and
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -21,6 +23,7 @@ import nbformat
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from lstm_course import replay  # noqa: E402
 from lstm_course.authoring import course_notebooks, notebook_client  # noqa: E402
 
 USAGE_CELL = """\
@@ -45,9 +48,13 @@ def measure(path):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every course notebook")
+    parser.add_argument("--replay", action="store_true", help="replay the recorded training runs, as under nbgrader")
     args = parser.parse_args(argv)
+    os.environ.pop(replay.REPLAY, None)
+    if args.replay:
+        os.environ[replay.REPLAY] = "1"
     paths = args.notebooks or course_notebooks(ROOT / "notebooks")
-    print(f"{platform.machine()}, Python {platform.python_version()}")
+    print(f"{platform.machine()}, Python {platform.python_version()}, training {'replayed' if args.replay else 'for real'}")
     print(f"{'notebook':<34} {'peak memory (MiB)':>17} {'CPU (s)':>8} {'wall (s)':>9}")
     for path in paths:
         row = measure(path)
