@@ -423,8 +423,8 @@ print(f"lowest validation loss after epoch {np.argmin(history.validation_loss) +
 # The training loss keeps falling. The validation loss is lowest after epoch 4 and climbs
 # from there: the model starts to learn its training sentences by heart (it *overfits*), and
 # grows over-confident on the validation sentences it gets wrong. The validation accuracy
-# reaches 0.781 at epoch 4 and its best, 0.786, at epoch 7, then stays between 0.770 and
-# 0.785. Keeping the best validation epoch is the simplest guard.
+# reaches 0.781 at epoch 4, dips to 0.770 at epoch 5, reaches its best, 0.786, at epoch 7, then
+# stays between 0.779 and 0.785. Keeping the best validation epoch is the simplest guard.
 
 # %% [markdown]
 # ## 7. A bag-of-words baseline
@@ -606,9 +606,9 @@ for group, mask in groups.items():
 # Both models do worse on sentences with a negation or a contrast than on the rest, by 0.09
 # to 0.12. The LSTM is a little better than the bag of words on them: 0.722 versus 0.698 with
 # a negation, 0.709 versus 0.692 with a contrast, and 0.817 versus 0.810 on the rest. But on
-# about 290 sentences a group, the standard error of an accuracy is about 0.026, so 0.02 or 0.03
-# is a hint, from one trained model, not a proof that reading the words in order handles *not*
-# and *but* in real reviews better.
+# about 290 sentences a group, the standard error of an accuracy is about 0.026, so a gap of
+# 0.02 is a hint, from one trained model, not a proof that reading the words in order handles
+# *not* and *but* in real reviews better.
 #
 # And the LSTM's most confident mistakes on the test split:
 

@@ -694,11 +694,12 @@ fig = memory_task.plot_gradient_norm_in_training(rates, title="The same RNN's gr
 #   step 50), from at most 1.95 to 29.2 at step 365 at the rate 0.001 (48% at step 400). A state
 #   that does not fade is the condition under which the gradient grows going back (section 8).
 #   At the rate 0.01 the steps are then too large, and the RNN swings between answers: that is
-#   the 0%.
+#   the 0%. From step 150 on it sits at chance, about 25%: it has lost the symbol, and even at a
+#   gap of 1 it only guesses (section 6's table by gap).
 #
 # There is one more sign of instability. An unstable run amplifies any tiny difference, even in
-# the last digit of a sum. The number of threads changes the order in which a matrix product
-# adds its terms, so it changes the rounding. The first 200 steps of the same two runs, with two
+# the last digit of a sum. The number of threads can change the order in which a matrix product
+# adds its terms, and so the rounding. The first 200 steps of the same two runs, with two
 # threads instead of one:
 
 # %%
@@ -724,12 +725,15 @@ for label in rates:
 assert thread_difference["RNN, learning rate 0.001"] < 0.05
 
 # %% [markdown]
-# At the rate 0.001 the two runs agree: the rounding's differences die out. At 0.01 they part,
-# here at step 150, after the spikes, and where the RNN ends up after 400 steps is a matter of
-# rounding. So
-# on another processor (or with another thread count) its row in section 6 reads differently,
-# and that is why this notebook asserts nothing about where one RNN run ends. Each run is still
-# deterministic: the same machine, the same thread count, the same numbers.
+# Here the two thread counts agree at both rates: with two threads the matrix products rounded
+# exactly as with one, so there was no difference to amplify. That is not so everywhere. On
+# another processor we tried, the runs at the rate 0.001 agreed too, but at 0.01 they parted at
+# step 150, after the spikes, by up to 25%; and there, with one thread, the RNN of section 6
+# went on swinging between 23% and 48% up to step 400, where here it sits at chance. Where the
+# RNN ends up after 400 steps at the rate 0.01 is a matter of rounding. So on another processor
+# (or with another thread count) its row in section 6 reads differently, and that is why this
+# notebook asserts nothing about where one RNN run ends. Each run is still deterministic: the
+# same machine, the same thread count, the same numbers.
 #
 # ## 10. Five seeds, and the forget-gate bias
 #
@@ -804,14 +808,15 @@ assert min(gain) > 1e5  # and far more gradient at step 0 at initialisation
 #
 # - **Every gated model learns it**, the LSTM with or without the forget bias and the GRU,
 #   within the 400 steps.
-# - **The GRU is the fastest here**: 105 steps on average against the LSTM's 230, with fewer
+# - **The GRU is the fastest here**: 105 steps on average against the LSTM's 220, with fewer
 #   parameters (4164 against 5508: three blocks of weights instead of four). On this task its
 #   update gate is all the memory it needs; other tasks rank the two differently.
-# - **The forget bias of 1 speeds the LSTM up, modestly**: 170 steps on average instead of 230.
+# - **The forget bias of 1 speeds the LSTM up, modestly**: 170 steps on average instead of 220,
+#   though not in every run (with seed 3 the default LSTM is faster, 125 steps against 175).
 # - **At initialisation it changes a lot**: about $10^6$ times more gradient reaches step 0.
 #   Most of that difference does not show in the training time here, because the short gaps
 #   give every model an easy start.
-# - **The RNN does not learn it reliably**: here 2 of its 5 runs reach 99% within the 400 steps
+# - **The RNN does not learn it reliably**: here 1 of its 5 runs reaches 99% within the 400 steps
 #   (how many depends on the processor, section 9). Section 9 showed why: a vanishing gradient
 #   makes its start slow, and once it carries the symbol its gradient explodes.
 # - **Trained on gaps of at most 10, the RNN learns it every time**, and its memory stretches
@@ -920,9 +925,9 @@ print("gradient reaching chunk 1's inputs:", chunk_1.grad)
 # - The same product explodes when $W_{hh}$ stretches the state: clipping by norm caps the
 #   gradient's length and keeps its direction (`clip=1.0` in training).
 # - On the 50-step recall task the LSTM and the GRU learn every time, the GRU fastest; the RNN
-#   only in some runs. Its trouble is first a vanishing gradient, then, once it carries the
-#   symbol, an exploding one; at the learning rate 0.01 that makes its run unstable, so
-#   sensitive that the processor's rounding decides where it ends.
+#   seldom (here in 1 run of 5). Its trouble is first a vanishing gradient, then, once it
+#   carries the symbol, an exploding one; at the learning rate 0.01 that makes its run
+#   unstable, so sensitive that the processor's rounding decides where it ends.
 # - Forget bias 1 gives $10^6$ times more gradient at initialisation; on this task it learns
 #   somewhat faster on average.
 # - Truncated BPTT passes the state between chunks but `detach()`es it; without that, PyTorch
