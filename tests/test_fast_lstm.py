@@ -111,7 +111,8 @@ def test_dropout_between_layers_draws_the_same_masks_as_nn_lstm():
 
 
 def test_bad_input_gets_hand_lstms_messages():
-    with pytest.raises(ValueError, match="input's last dim should be input_size=3, got 6"):
+    """nn.LSTM's words first, then the course's (test_lstm_like_pytorch.py runs every case on FastHandLSTM too)."""
+    with pytest.raises(RuntimeError, match=r"^input\.size\(-1\) must be equal to input_size\. Expected 3, got 6\. input's last dim should be input_size=3, got 6"):
         FastHandLSTM(3, 4)(torch.zeros(5, 2, 6))
 
 
