@@ -321,8 +321,9 @@ def test_gradients_and_second_derivatives_pass_gradcheck(module, config, shape):
     lstm = LSTMS[module](2, 3, dtype=F64, **config)
     x = torch.randn(*shape, dtype=F64, requires_grad=True)
     inputs = (x, *lstm.parameters())
-    assert torch.autograd.gradcheck(_function_of(lstm), inputs)
-    assert torch.autograd.gradgradcheck(_function_of(lstm), inputs)
+    # check_batched_grad: a batch of gradients at once under vmap, as test_modules.py asks
+    assert torch.autograd.gradcheck(_function_of(lstm), inputs, check_batched_grad=True)
+    assert torch.autograd.gradgradcheck(_function_of(lstm), inputs, check_batched_grad=True)
 
 
 @pytest.mark.parametrize("module", list(LSTMS))
@@ -337,8 +338,8 @@ def test_gradcheck_through_a_packed_sequence(module):
         return output.data, h_n, c_n
 
     inputs = (*sequences, *lstm.parameters())
-    assert torch.autograd.gradcheck(outputs, inputs)
-    assert torch.autograd.gradgradcheck(outputs, inputs)
+    assert torch.autograd.gradcheck(outputs, inputs, check_batched_grad=True)
+    assert torch.autograd.gradgradcheck(outputs, inputs, check_batched_grad=True)
 
 
 def test_the_cell_passes_gradcheck_and_gradgradcheck():
@@ -349,8 +350,8 @@ def test_the_cell_passes_gradcheck_and_gradgradcheck():
     def outputs(x, h, c, *parameters):
         return functional_call(cell, dict(zip(names, parameters)), (x, (h, c)))
 
-    assert torch.autograd.gradcheck(outputs, (x, h, c, *cell.parameters()))
-    assert torch.autograd.gradgradcheck(outputs, (x, h, c, *cell.parameters()))
+    assert torch.autograd.gradcheck(outputs, (x, h, c, *cell.parameters()), check_batched_grad=True)
+    assert torch.autograd.gradgradcheck(outputs, (x, h, c, *cell.parameters()), check_batched_grad=True)
 
 
 @pytest.mark.parametrize("module", list(LSTMS))
