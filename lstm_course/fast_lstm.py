@@ -22,8 +22,11 @@ It takes a ``PackedSequence`` through the same loop: the input is laid out as a
 ``PackedSequence``'s rows (a padded batch is the case where every step has the whole batch), and
 at step t only the first ``batch_sizes[t]`` rows advance. A second derivative
 (``create_graph=True``) runs the backward through autograd on HandLSTM's readable recurrence, so
-that it is correct (slower, not zero); under ``torch.func`` (``vmap``, ``grad``) and for per-sample
-gradients (``ExpandedWeight`` parameters) the whole direction runs HandLSTM's readable recurrence.
+that it is correct (slower, not zero), and so does a batch of gradients taken at once under vmap
+(``autograd.grad(..., is_grads_batched=True)``, as ``gradcheck``'s ``check_batched_grad`` and
+vectorized jacobians ask), where the in-place ops cannot run; under ``torch.func`` (``vmap``,
+``grad``) and for per-sample gradients (``ExpandedWeight`` parameters) the whole direction runs
+HandLSTM's readable recurrence.
 
 Where the time goes (torch.profiler, medium size, forward, 1 thread): the per-step matmuls alone
 (oneDNN's ``_linear_pointwise``) take about as long as all of ``nn.LSTM``'s fused oneDNN RNN layer,
@@ -41,6 +44,9 @@ from lstm_course.hand_lstm import HandLSTM, _run_direction
 
 # True for a tensor that torch.func (vmap, grad) wraps
 _FUNCTORCH_WRAPPED = getattr(torch._C._functorch, "is_functorch_wrapped_tensor", lambda tensor: False)
+# True for one of the gradients that autograd.grad(..., is_grads_batched=True) runs a backward on at
+# once (its own vmap, which gradcheck's check_batched_grad and autograd.functional.jacobian use)
+_LEGACY_BATCHED = getattr(torch._C._functorch, "is_legacy_batchedtensor", lambda tensor: False)
 
 # oneDNN's linear layer with a pre-packed weight: the operators PyTorch's own compiler uses on CPUs.
 _ONEDNN = torch.backends.mkldnn.is_available() and hasattr(torch.ops.mkldnn, "_linear_pointwise")
@@ -141,8 +147,9 @@ def _output_and_h_n(h, batch_sizes, reverse):
 class _Recurrence(torch.autograd.Function):
     """``_forward`` with its backward through time written by hand.
 
-    Under ``create_graph=True`` (a second derivative asked for) the backward is the readable
-    recurrence's, through autograd, on the same inputs: slower, and differentiable again.
+    Under ``create_graph=True`` (a second derivative asked for), and for a batch of gradients under
+    vmap, the backward is the readable recurrence's, through autograd, on the same inputs: slower,
+    differentiable again, and made of ops that vmap knows.
     """
 
     @staticmethod
@@ -154,7 +161,9 @@ class _Recurrence(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, d_output, d_h_n, d_c_n):
-        if torch.is_grad_enabled():  # create_graph=True: the gradient itself will be differentiated
+        if torch.is_grad_enabled() or not all(_is_plain(d) and not _LEGACY_BATCHED(d) for d in (d_output, d_h_n, d_c_n)):
+            # create_graph=True (the gradient itself will be differentiated), or a batch of
+            # gradients under vmap, where the out= ops and the writes into buffers below cannot run
             return _differentiable_backward(ctx, d_output, d_h_n, d_c_n)
         x_proj, h_0, c_0, w_hh, w_hr, h, c, tanh_c, m = ctx.saved_tensors
         batch_sizes, batch, hidden = ctx.batch_sizes, h.shape[1], c.shape[-1]
@@ -195,13 +204,16 @@ class _Recurrence(torch.autograd.Function):
 
 
 def _differentiable_backward(ctx, d_output, d_h_n, d_c_n):
-    """The gradients through autograd of the readable recurrence, with a graph, so that they can be differentiated."""
+    """The gradients through autograd of the readable recurrence; with a graph when grad mode is on, so that they can be differentiated."""
     x_proj, h_0, c_0, w_hh, w_hr = ctx.saved_tensors[:5]
     inputs = [x_proj, h_0, c_0, w_hh, w_hr]
     wanted = [k for k, needed in enumerate(ctx.needs_input_grad[:5]) if needed]
+    create_graph = torch.is_grad_enabled()  # only when the gradient will be differentiated
     with torch.enable_grad():
         outputs, h_n, c_n = _run_direction(x_proj.split(ctx.batch_sizes), h_0, c_0, w_hh, None, w_hr, ctx.reverse)
-        grads = torch.autograd.grad((torch.cat(outputs), h_n, c_n), [inputs[k] for k in wanted], (d_output, d_h_n, d_c_n), create_graph=True, allow_unused=True)
+        grads = torch.autograd.grad(
+            (torch.cat(outputs), h_n, c_n), [inputs[k] for k in wanted], (d_output, d_h_n, d_c_n), create_graph=create_graph, allow_unused=True
+        )
     result = [None] * 7
     for k, grad in zip(wanted, grads):
         result[k] = grad

@@ -6,50 +6,33 @@ makes them compute the same outputs and gradients. ``HandLSTM`` takes a ``Packed
 ``nn.LSTM`` does. ``lstm_forward`` is one layer, one direction, batch first: the function
 notebook 03 builds.
 
-Bad input raises the exception type ``nn.LSTM`` raises for it, with a message that names what was
-expected and what came. Each of our exception classes also derives from the type HandLSTM raised
-before PyTorch's types were matched, so both kinds of ``except`` clause catch it:
-
-- `LSTMShapeError` (``RuntimeError``, ``ValueError``): a wrong ``input_size``, state shape or an
-  empty sequence;
-- `LSTMDtypeError` (``ValueError``, ``RuntimeError``, ``TypeError``): dtypes that differ (PyTorch
-  raises ``ValueError`` for the input, ``RuntimeError`` for a state);
-- `LSTMDeviceError` (``RuntimeError``, ``ValueError``): devices that differ;
-- `LSTMStateError` (``TypeError``, ``IndexError``, ``RuntimeError``): ``hx`` that is not a pair.
-
-Two deliberate differences: a non-tensor input raises ``TypeError`` (``nn.LSTM`` fails with an
-``AttributeError`` on ``.dim()``), and a wrong number of input dims raises ``ValueError`` as
-``nn.LSTM`` does.
+Bad input raises the exception type ``nn.LSTM`` raises for it, with PyTorch's own message
+first and then ours, naming what was expected and what came: `lstm_course.lstm_errors` holds the
+checks, in PyTorch's order, and the exception classes (importable from here too).
 """
 
 import math
-import numbers
-import warnings
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import PackedSequence
 
-
-class LSTMInputError(Exception):
-    """Base of the errors for bad input to the hand-written LSTMs."""
-
-
-class LSTMShapeError(LSTMInputError, RuntimeError, ValueError):
-    """A shape ``nn.LSTM`` rejects (with ``RuntimeError``); a ``ValueError`` too, as HandLSTM raised before."""
-
-
-class LSTMDtypeError(LSTMInputError, ValueError, RuntimeError, TypeError):
-    """Dtypes that differ: ``nn.LSTM`` raises ``ValueError`` (input) or ``RuntimeError`` (states); HandLSTM raised ``TypeError``."""
-
-
-class LSTMDeviceError(LSTMInputError, RuntimeError, ValueError):
-    """Devices that differ: ``nn.LSTM`` raises ``RuntimeError``; HandLSTM raised ``ValueError``."""
-
-
-class LSTMStateError(LSTMInputError, TypeError, IndexError, RuntimeError):
-    """``hx`` is not a pair: ``nn.LSTM`` fails with ``IndexError``, ``nn.LSTMCell`` with ``TypeError`` or ``RuntimeError``."""
+from lstm_course.lstm_errors import (  # noqa: F401: the exception classes, importable from here as before
+    LSTMDeviceError,
+    LSTMDtypeError,
+    LSTMInputError,
+    LSTMShapeError,
+    LSTMStateError,
+    LSTMTypeError,
+    check_cell_arguments,
+    check_cell_call,
+    check_lstm_arguments,
+    check_lstm_call,
+    require_like,
+    require_shape,
+    require_tensor,
+)
 
 
 # ----------------------------------------------------------------------------- the computation
@@ -136,62 +119,6 @@ class _Packed:
         return rows
 
 
-# ----------------------------------------------------------------------------- input checks
-
-
-def _require_tensor(name, value):
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} should be a torch.Tensor, got {type(value).__name__}")
-
-
-def _require_like(name, tensor, reference, reference_name):
-    """Same dtype and device as the reference (the module's parameters or the input)."""
-    has, is_ = ("have", "are") if reference_name.endswith("s") else ("has", "is")
-    if tensor.dtype != reference.dtype:
-        raise LSTMDtypeError(
-            f"{name} has dtype {tensor.dtype} but {reference_name} {has} dtype {reference.dtype}: "
-            f"convert one of them, e.g. with .to({reference.dtype})"
-        )
-    if tensor.device != reference.device:
-        raise LSTMDeviceError(
-            f"{name} is on {tensor.device} but {reference_name} {is_} on {reference.device}: "
-            f"move one of them, e.g. with .to('{reference.device}')"
-        )
-
-
-def _require_shape(name, tensor, expected, layout):
-    if tuple(tensor.shape) != tuple(expected):
-        raise LSTMShapeError(f"{name} should have shape {layout} = {tuple(expected)}, got {tuple(tensor.shape)}")
-
-
-def _require_width(name, tensor, width, width_name):
-    if tensor.shape[-1] != width:
-        raise LSTMShapeError(f"{name}'s last dim should be {width_name}={width}, got {tensor.shape[-1]} ({name} shape {tuple(tensor.shape)})")
-
-
-def _require_pair(hx, names):
-    if not isinstance(hx, (tuple, list)) or len(hx) != 2:
-        length = f" of length {len(hx)}" if isinstance(hx, (tuple, list)) else ""
-        raise LSTMStateError(f"hx should be a pair ({names}), got {type(hx).__name__}{length}")
-
-
-def _require_int(name, value, minimum):
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} should be an int, got {type(value).__name__}: {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} should be at least {minimum}, got {value}")
-
-
-def _require_bool(name, value):
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} should be True or False, got {type(value).__name__}: {value!r}")
-
-
-def _require_sequence(seq):
-    if seq == 0:
-        raise LSTMShapeError("input has an empty sequence (length 0); an LSTM needs at least one time step")
-
-
 # ----------------------------------------------------------------------------- lstm_forward
 
 
@@ -200,28 +127,29 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih=None, b_hh=None):
     each ``(batch, hidden)``. Returns ``output`` ``(batch, seq, hidden)`` and ``(h_n, c_n)`` each
     ``(1, batch, hidden)``, as ``nn.LSTM(batch_first=True)`` returns them.
     """
-    _require_tensor("input", input)
+    require_tensor("input", input)
     if input.dim() != 3:
         raise ValueError(f"input should have 3 dims (batch, seq, input_size), got shape {tuple(input.shape)}")
     if not isinstance(initial_states, (tuple, list)) or len(initial_states) != 2:
         raise TypeError("initial_states should be a pair (h_0, c_0)")
     h_0, c_0 = initial_states
     for name, value in (("h_0", h_0), ("c_0", c_0), ("w_ih", w_ih), ("w_hh", w_hh)):
-        _require_tensor(name, value)
-        _require_like(name, value, input, "input")
+        require_tensor(name, value)
+        require_like(name, value, input, "input")
     batch, seq, input_size = input.shape
     hidden = w_hh.shape[-1]
-    _require_shape("w_ih", w_ih, (4 * hidden, input_size), "(4 * hidden, input_size)")
-    _require_shape("w_hh", w_hh, (4 * hidden, hidden), "(4 * hidden, hidden)")
+    require_shape("w_ih", w_ih, (4 * hidden, input_size), "(4 * hidden, input_size)")
+    require_shape("w_hh", w_hh, (4 * hidden, hidden), "(4 * hidden, hidden)")
     for name, value in (("b_ih", b_ih), ("b_hh", b_hh)):
         if value is not None:
-            _require_tensor(name, value)
-            _require_shape(name, value, (4 * hidden,), "(4 * hidden,)")
+            require_tensor(name, value)
+            require_shape(name, value, (4 * hidden,), "(4 * hidden,)")
     if (b_ih is None) != (b_hh is None):
         raise ValueError("give both biases b_ih and b_hh, or neither")
-    _require_shape("h_0", h_0, (batch, hidden), "(batch, hidden)")
-    _require_shape("c_0", c_0, (batch, hidden), "(batch, hidden)")
-    _require_sequence(seq)
+    require_shape("h_0", h_0, (batch, hidden), "(batch, hidden)")
+    require_shape("c_0", c_0, (batch, hidden), "(batch, hidden)")
+    if seq == 0:
+        raise LSTMShapeError("input has an empty sequence (length 0); an LSTM needs at least one time step")
 
     x_proj = F.linear(input, w_ih, b_ih)  # every step's input projection in one matmul: (batch, seq, 4 * hidden)
     outputs, h_n, c_n = _run_direction(x_proj.unbind(1), h_0, c_0, w_hh, b_hh)
@@ -282,22 +210,7 @@ class HandLSTM(nn.Module):
         dtype=None,
     ):
         super().__init__()
-        _require_int("input_size", input_size, 1)
-        _require_int("hidden_size", hidden_size, 1)
-        _require_int("num_layers", num_layers, 1)
-        _require_int("proj_size", proj_size, 0)
-        for name, value in (("bias", bias), ("batch_first", batch_first), ("bidirectional", bidirectional)):
-            _require_bool(name, value)
-        if not isinstance(dropout, numbers.Real) or isinstance(dropout, bool) or not 0 <= dropout <= 1:
-            raise ValueError(f"dropout should be a probability in [0, 1], got {dropout!r}")
-        if proj_size >= hidden_size:
-            raise ValueError(f"proj_size should be smaller than hidden_size={hidden_size}, got {proj_size}")
-        if dropout > 0 and num_layers == 1:
-            warnings.warn(
-                f"dropout={dropout} has no effect with num_layers=1: dropout is applied between "
-                "stacked layers, after every layer but the last",
-                stacklevel=2,
-            )
+        check_lstm_arguments(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional, proj_size)
         self.input_size, self.hidden_size, self.num_layers = input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
         self.bidirectional, self.proj_size = bidirectional, proj_size
@@ -357,68 +270,36 @@ class HandLSTM(nn.Module):
                 text += f", {name}={getattr(self, name)}"
         return text
 
-    def _state_shapes(self, batch):
+    def _zero_states(self, batch, x):
+        """h_0 and c_0 of zeros, ``(layers, batch, width)``, in x's dtype and device."""
         layers = self.num_layers * self.num_directions
-        h_width = self.proj_size or self.hidden_size
-        return (layers, batch, h_width), (layers, batch, self.hidden_size)
-
-    def _check_input(self, input):
-        _require_tensor("input", input)
-        if input.dim() not in (2, 3):
-            layout = "(batch, seq, input_size)" if self.batch_first else "(seq, batch, input_size)"
-            raise ValueError(
-                f"input should have 3 dims {layout}, or 2 dims (seq, input_size) without a batch, "
-                f"got {input.dim()} dims with shape {tuple(input.shape)}"
-            )
-        self._check_data("input", input)
-
-    def _check_data(self, name, data):
-        _require_width(name, data, self.input_size, "input_size")
-        _require_like(name, data, self.weight_ih_l0, "the module's parameters")
-
-    def _initial_states(self, hx, batch, x, batched=True):
-        """(h_0, c_0) each ``(layers, batch, width)``, zeros when hx is None; x is the input, for its dtype."""
-        h_shape, c_shape = self._state_shapes(batch)
-        if hx is None:
-            return x.new_zeros(h_shape), x.new_zeros(c_shape)
-        _require_pair(hx, "h_0, c_0")
-        states = []
-        for name, state, shape in (("h_0", hx[0], h_shape), ("c_0", hx[1], c_shape)):
-            _require_tensor(name, state)
-            _require_like(name, state, x, "input")
-            if not batched:
-                shape = (shape[0], shape[2])
-            layout = "(num_layers * num_directions, batch, " if batched else "(num_layers * num_directions, "
-            layout += "proj_size)" if name == "h_0" and self.proj_size else "hidden_size)"
-            _require_shape(name, state, shape, layout)
-            states.append(state if batched else state.unsqueeze(1))
-        return tuple(states)
+        return x.new_zeros(layers, batch, self.proj_size or self.hidden_size), x.new_zeros(layers, batch, self.hidden_size)
 
     def forward(self, input, hx=None):
+        states = check_lstm_call(self, input, hx)  # nn.LSTM's checks, in its order; the states with a batch dim
         if isinstance(input, PackedSequence):
-            return self._forward_packed(input, hx)
-        self._check_input(input)
+            return self._forward_packed(input, states)
         batched = input.dim() == 3
         if not batched:
             x = input.unsqueeze(0)  # (1, seq, input_size)
         else:
             x = input if self.batch_first else input.transpose(0, 1)  # (batch, seq, input_size)
         batch, seq, _ = x.shape
-        _require_sequence(seq)
-        h_0, c_0 = self._initial_states(hx, batch, x, batched)
+        h_0, c_0 = states or self._zero_states(batch, x)
         output, h_n, c_n = self._layers(x, _Padded(batch, seq), h_0, c_0)  # output (batch, seq, ...)
         if not batched:
             return output.squeeze(0), (h_n.squeeze(1), c_n.squeeze(1))
         return (output if self.batch_first else output.transpose(0, 1)), (h_n, c_n)
 
-    def _forward_packed(self, packed, hx):
+    def _forward_packed(self, packed, states):
         """nn.LSTM on a PackedSequence: rows sorted longest first inside, h_n in the caller's batch order."""
         data, batch_sizes, sorted_indices, unsorted_indices = packed
-        self._check_data("PackedSequence's data", data)
-        batch = int(batch_sizes[0])
-        h_0, c_0 = self._initial_states(hx, batch, data)
-        if hx is not None and sorted_indices is not None:  # the caller's order -> longest first
-            h_0, c_0 = h_0.index_select(1, sorted_indices), c_0.index_select(1, sorted_indices)
+        if states is None:
+            h_0, c_0 = self._zero_states(int(batch_sizes[0]), data)
+        elif sorted_indices is not None:  # the caller's order -> longest first
+            h_0, c_0 = (state.index_select(1, sorted_indices) for state in states)
+        else:
+            h_0, c_0 = states
         output, h_n, c_n = self._layers(data, _Packed(batch_sizes.tolist()), h_0, c_0)
         if unsorted_indices is not None:  # back to the caller's order
             h_n, c_n = h_n.index_select(1, unsorted_indices), c_n.index_select(1, unsorted_indices)
@@ -446,9 +327,7 @@ class HandLSTMCell(nn.Module):
 
     def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
         super().__init__()
-        _require_int("input_size", input_size, 1)
-        _require_int("hidden_size", hidden_size, 1)
-        _require_bool("bias", bias)
+        check_cell_arguments(input_size, hidden_size, bias)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         factory = {"device": device, "dtype": dtype}
         self.weight_ih = nn.Parameter(torch.empty(4 * hidden_size, input_size, **factory))
@@ -468,32 +347,11 @@ class HandLSTMCell(nn.Module):
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
     def forward(self, input, hx=None):
-        _require_tensor("input", input)
-        if input.dim() not in (1, 2):
-            raise ValueError(
-                f"input should have 2 dims (batch, input_size), or 1 dim (input_size,) without a batch, "
-                f"got {input.dim()} dims with shape {tuple(input.shape)}"
-            )
-        _require_width("input", input, self.input_size, "input_size")
-        _require_like("input", input, self.weight_ih, "the module's parameters")
+        states = check_cell_call(self, input, hx)  # nn.LSTMCell's checks, in its order; (h, c) with a batch dim
         batched = input.dim() == 2
         x = input if batched else input.unsqueeze(0)  # (batch, input_size)
-        h, c = self._initial_states(hx, x, batched)
+        h, c = states or (x.new_zeros(x.shape[0], self.hidden_size),) * 2
 
         gates = F.linear(x, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
         h, c = _cell(gates, c)
         return (h, c) if batched else (h.squeeze(0), c.squeeze(0))
-
-    def _initial_states(self, hx, x, batched):
-        shape = (x.shape[0], self.hidden_size)
-        if hx is None:
-            return x.new_zeros(shape), x.new_zeros(shape)
-        _require_pair(hx, "h, c")
-        states = []
-        for name, state in (("h", hx[0]), ("c", hx[1])):
-            _require_tensor(name, state)
-            _require_like(name, state, x, "input")
-            expected, layout = (shape, "(batch, hidden_size)") if batched else (shape[1:], "(hidden_size,)")
-            _require_shape(name, state, expected, layout)
-            states.append(state if batched else state.unsqueeze(0))
-        return tuple(states)

@@ -433,7 +433,8 @@ output, (h_n, c_n) = lstm(x, (torch.zeros(h_shape), torch.zeros(c_shape)))
 
 # %% [markdown]
 # The course's `HandLSTM` (introduced in notebook 03) refuses the same states with the same type of
-# error, a `RuntimeError` (and, for older code, a `ValueError`), and says which dims it wanted:
+# error, a `RuntimeError` (and, for older code, a `ValueError`), and the same message, then says
+# which dims it wanted:
 
 # %% tags=["raises-exception"]
 hand = HandLSTM(input_size, H, batch_first=True)

@@ -110,8 +110,26 @@ def test_dropout_between_layers_draws_the_same_masks_as_nn_lstm():
     torch.testing.assert_close(fast(x)[0], expected, rtol=1e-10, atol=1e-10)
 
 
+def test_a_batch_of_gradients_at_once_equals_them_one_at_a_time():
+    """``is_grads_batched=True`` runs the backward under vmap (as gradcheck's check_batched_grad and
+    vectorized jacobians do), where the hand-written backward's out= and in-place ops cannot run."""
+    torch.manual_seed(0)
+    fast = FastHandLSTM(3, 4, num_layers=2, bidirectional=True, proj_size=2, dtype=torch.float64)
+    x = torch.randn(5, 2, 3, dtype=torch.float64, requires_grad=True)
+    output, (h_n, c_n) = fast(x)
+    outputs, inputs = (output, h_n, c_n), [x, *fast.parameters()]
+    vectors = [torch.randn(3, *t.shape, dtype=torch.float64) for t in outputs]  # 3 gradients of each output
+    at_once = torch.autograd.grad(outputs, inputs, vectors, retain_graph=True, is_grads_batched=True)
+    for k in range(3):
+        one = torch.autograd.grad(outputs, inputs, [v[k] for v in vectors], retain_graph=True)  # the hand-written backward
+        _assert_all_close([grad[k] for grad in at_once], list(one), 1e-10, f"gradient {k} of a batch")
+    jacobian = torch.autograd.functional.jacobian(lambda x: fast(x)[0], x, vectorize=True)
+    torch.testing.assert_close(jacobian, torch.autograd.functional.jacobian(lambda x: fast(x)[0], x))
+
+
 def test_bad_input_gets_hand_lstms_messages():
-    with pytest.raises(ValueError, match="input's last dim should be input_size=3, got 6"):
+    """nn.LSTM's words first, then the course's (test_lstm_like_pytorch.py runs every case on FastHandLSTM too)."""
+    with pytest.raises(RuntimeError, match=r"^input\.size\(-1\) must be equal to input_size\. Expected 3, got 6\. input's last dim should be input_size=3, got 6"):
         FastHandLSTM(3, 4)(torch.zeros(5, 2, 6))
 
 

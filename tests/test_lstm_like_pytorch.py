@@ -19,7 +19,7 @@ from torch.nn.utils.rnn import pack_sequence
 
 from lstm_course import HandLSTM, HandLSTMCell
 from lstm_course.fast_lstm import FastHandLSTM
-from lstm_course.hand_lstm import LSTMDtypeError, LSTMInputError, LSTMShapeError
+from lstm_course.hand_lstm import LSTMDtypeError, LSTMInputError, LSTMShapeError, LSTMTypeError
 from tests.test_hand_lstm import _assert_all_close, _loss
 
 LSTMS = {"HandLSTM": HandLSTM, "FastHandLSTM": FastHandLSTM}
@@ -42,77 +42,226 @@ def _raised(call):
     return info.value
 
 
-# ----------------------------------------------------------------------------- error types
+# ----------------------------------------------------------------------------- errors: PyTorch's type, PyTorch's words first
+#
+# Each case calls nn.LSTM (nn.LSTMCell) and ours with the same arguments. Where PyTorch rejects it
+# with words of its own, ours raises an instance of PyTorch's type whose message starts with
+# PyTorch's message, word for word, and goes on in the course's words. Where PyTorch has no words
+# of its own for it (it fails in a compute kernel, whose words depend on the backend, or in its
+# argument parser), only the type must match; each such case says why.
 
-# (name, constructor kwargs, input, hx): calls nn.LSTM rejects; ours must raise an instance of its type
-BAD_LSTM_CALLS = [
-    ("1-D input", {}, lambda: torch.zeros(5), None),
-    ("4-D input", {}, lambda: torch.zeros(1, 2, 5, 3), None),
-    ("wrong input_size", {}, lambda: torch.zeros(5, 2, 6), None),
-    ("input dtype", {}, lambda: torch.zeros(5, 2, 3, dtype=F64), None),
-    ("empty sequence", {}, lambda: torch.zeros(0, 2, 3), None),
-    ("input on another device", {}, lambda: torch.zeros(5, 2, 3, device="meta"), None),
-    ("hx a tensor", {}, lambda: torch.zeros(5, 2, 3), lambda: torch.zeros(1, 2, 4)),
-    ("hx of one state", {}, lambda: torch.zeros(5, 2, 3), lambda: (torch.zeros(1, 2, 4),)),
-    ("h_0 for 2 layers", {}, lambda: torch.zeros(5, 2, 3), lambda: (torch.zeros(2, 2, 4), torch.zeros(2, 2, 4))),
-    ("h_0 for another batch", {}, lambda: torch.zeros(5, 2, 3), lambda: (torch.zeros(1, 3, 4), torch.zeros(1, 3, 4))),
-    ("c_0 too wide", {}, lambda: torch.zeros(5, 2, 3), lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 5))),
-    ("h_0 of hidden_size with proj_size", dict(proj_size=2), lambda: torch.zeros(5, 2, 3), lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4))),
-    ("3-D hx, unbatched input", {}, lambda: torch.zeros(5, 3), lambda: (torch.zeros(1, 1, 4), torch.zeros(1, 1, 4))),
-    ("2-D hx, batched input", {}, lambda: torch.zeros(5, 2, 3), lambda: (torch.zeros(1, 4), torch.zeros(1, 4))),
-    ("h_0 dtype", {}, lambda: torch.zeros(5, 2, 3), lambda: (torch.zeros(1, 2, 4, dtype=F64), torch.zeros(1, 2, 4))),
-    ("bidirectional, h_0 for one direction", dict(bidirectional=True), lambda: torch.zeros(5, 2, 3), lambda: (torch.zeros(1, 2, 4), torch.zeros(1, 2, 4))),
-    ("packed, wrong input_size", {}, lambda: pack_sequence([torch.zeros(3, 5), torch.zeros(2, 5)]), None),
-    ("packed, dtype", {}, lambda: pack_sequence([torch.zeros(3, 3, dtype=F64)]), None),
-    ("packed, h_0 for another batch", {}, lambda: pack_sequence([torch.zeros(3, 3), torch.zeros(2, 3)]), lambda: (torch.zeros(1, 3, 4), torch.zeros(1, 3, 4))),
+z = torch.zeros
+PACKED = lambda: pack_sequence([z(3, 3), z(2, 3)])  # noqa: E731: two sequences, sorted longest first
+PACKED_UNSORTED = lambda: pack_sequence([z(2, 3), z(3, 3)], enforce_sorted=False)  # noqa: E731
+
+# (id, nn.LSTM(3, 4, **kwargs), input, hx)
+LSTM_CALLS = [
+    ("1-D input", {}, lambda: z(5), None),
+    ("0-D input", {}, lambda: z(()), None),
+    ("4-D input", {}, lambda: z(1, 2, 5, 3), None),
+    ("4-D input, hx of one state", {}, lambda: z(1, 2, 5, 3), lambda: (z(1, 2, 4),)),  # the dims come first
+    ("input a list", {}, lambda: [[1.0, 2.0, 3.0]], None),
+    ("wrong input_size", {}, lambda: z(5, 2, 6), None),
+    ("wrong input_size, unbatched", {}, lambda: z(5, 6), None),
+    ("wrong input_size, batch_first", dict(batch_first=True), lambda: z(2, 5, 6), None),
+    ("wrong input_size and wrong h_0", {}, lambda: z(5, 2, 6), lambda: (z(2, 2, 4), z(1, 2, 4))),  # the input comes first
+    ("input dtype", {}, lambda: z(5, 2, 3, dtype=F64), None),
+    ("input of integers", {}, lambda: z(5, 2, 3, dtype=torch.int64), None),
+    ("input dtype and wrong input_size", {}, lambda: z(5, 2, 6, dtype=F64), None),  # the dtype comes first
+    ("input dtype, 3-D hx for an unbatched input", {}, lambda: z(5, 3, dtype=F64), lambda: (z(1, 1, 4), z(1, 1, 4))),  # hx's dims come first
+    ("empty sequence", {}, lambda: z(0, 2, 3), None),
+    ("empty sequence, batch_first", dict(batch_first=True), lambda: z(2, 0, 3), None),
+    ("empty sequence, unbatched", {}, lambda: z(0, 3), None),
+    ("empty sequence, with hx", {}, lambda: z(0, 2, 3), lambda: (z(1, 2, 4), z(1, 2, 4))),
+    ("empty sequence, h_0 dtype", {}, lambda: z(0, 2, 3), lambda: (z(1, 2, 4, dtype=F64), z(1, 2, 4))),  # the length comes first
+    ("input on another device", {}, lambda: z(5, 2, 3, device="meta"), None),
+    ("empty sequence on another device", {}, lambda: z(0, 2, 3, device="meta"), None),  # the device comes first
+    ("h_0 on another device", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4, device="meta"), z(1, 2, 4))),
+    ("c_0 on another device", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4), z(1, 2, 4, device="meta"))),
+    ("hx a tensor", {}, lambda: z(5, 2, 3), lambda: z(1, 2, 4)),
+    ("hx a tensor of two 2-D rows", {}, lambda: z(5, 2, 3), lambda: z(2, 2, 4)),
+    ("hx a tensor, unbatched", {}, lambda: z(5, 3), lambda: z(1, 4)),
+    ("hx of one state", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4),)),
+    ("hx of one state, unbatched", {}, lambda: z(5, 3), lambda: (z(1, 4),)),
+    ("hx a list of one state", {}, lambda: z(5, 2, 3), lambda: [z(1, 2, 4)]),
+    ("hx empty", {}, lambda: z(5, 2, 3), lambda: ()),
+    ("hx of three states", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4),) * 3),
+    ("hx of three states, wrong h_0", {}, lambda: z(5, 2, 3), lambda: (z(2, 2, 4), z(1, 2, 4), z(1, 2, 4))),  # the shapes come first
+    ("h_0 a list", {}, lambda: z(5, 2, 3), lambda: ([0.0], z(1, 2, 4))),
+    ("c_0 a list", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4), [0.0])),
+    ("h_0 for 2 layers", {}, lambda: z(5, 2, 3), lambda: (z(2, 2, 4), z(2, 2, 4))),
+    ("h_0 for another batch", {}, lambda: z(5, 2, 3), lambda: (z(1, 3, 4), z(1, 3, 4))),
+    ("h_0 for another batch, batch_first", dict(batch_first=True), lambda: z(2, 5, 3), lambda: (z(1, 5, 4), z(1, 5, 4))),
+    ("c_0 too wide", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4), z(1, 2, 5))),
+    ("h_0 of hidden_size with proj_size", dict(proj_size=2), lambda: z(5, 2, 3), lambda: (z(1, 2, 4), z(1, 2, 4))),
+    ("c_0 of proj_size", dict(proj_size=2), lambda: z(5, 2, 3), lambda: (z(1, 2, 2), z(1, 2, 2))),
+    ("bidirectional, h_0 for one direction", dict(bidirectional=True), lambda: z(5, 2, 3), lambda: (z(1, 2, 4), z(1, 2, 4))),
+    ("unbatched, h_0 for 2 layers", {}, lambda: z(5, 3), lambda: (z(2, 4), z(1, 4))),
+    ("unbatched, c_0 too wide", {}, lambda: z(5, 3), lambda: (z(1, 4), z(1, 5))),
+    ("unbatched input, 3-D hx", {}, lambda: z(5, 3), lambda: (z(1, 1, 4), z(1, 1, 4))),
+    ("unbatched input, 3-D h_0", {}, lambda: z(5, 3), lambda: (z(1, 1, 4), z(1, 4))),
+    ("batched input, 2-D hx", {}, lambda: z(5, 2, 3), lambda: (z(1, 4), z(1, 4))),
+    ("batched input, 2-D c_0", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4), z(1, 4))),
+    ("packed, hx of one state, unsorted", {}, PACKED_UNSORTED, lambda: (z(1, 2, 4),)),
+    ("packed, hx of one state, sorted", {}, PACKED, lambda: (z(1, 2, 4),)),
+    ("packed, hx a tensor, unsorted", {}, PACKED_UNSORTED, lambda: z(1, 2, 4)),
+]
+
+# (id, kwargs, input, hx, why PyTorch's words are not ours): only the type must match
+LSTM_CALLS_WITHOUT_PYTORCH_WORDS = [
+    ("h_0 dtype", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4, dtype=F64), z(1, 2, 4)), "a kernel's: get_mkldnn_dtype on a CPU"),
+    ("c_0 dtype", {}, lambda: z(5, 2, 3), lambda: (z(1, 2, 4), z(1, 2, 4, dtype=F64)), "a kernel's: get_mkldnn_dtype on a CPU"),
+    ("h_0 dtype, unbatched", {}, lambda: z(5, 3), lambda: (z(1, 4, dtype=F64), z(1, 4)), "a kernel's: get_mkldnn_dtype on a CPU"),
+    ("hx a tensor of 3-D rows", {}, lambda: z(5, 2, 3), lambda: z(2, 1, 2, 4), "the argument parser's list of lstm()'s signatures"),
+    ("packed, wrong input_size", {}, lambda: pack_sequence([z(3, 5), z(2, 5)]), None, "a matmul's: no check before the kernel for a PackedSequence"),
+    ("packed, input dtype", {}, lambda: pack_sequence([z(3, 3, dtype=F64)]), None, "a matmul's"),
+    ("packed, h_0 for another batch", {}, PACKED, lambda: (z(1, 3, 4), z(1, 3, 4)), "a kernel's"),
+    ("packed, c_0 too wide", {}, PACKED, lambda: (z(1, 2, 4), z(1, 2, 5)), "a kernel's"),
+    ("packed, h_0 dtype", {}, PACKED, lambda: (z(1, 2, 4, dtype=F64), z(1, 2, 4)), "a matmul's"),
+    ("packed, on another device", {}, lambda: pack_sequence([z(3, 3, device="meta")]), None, "the meta backend's"),
+    ("packed, hx a tensor, sorted", {}, PACKED, lambda: z(1, 2, 4), "the argument parser's list of lstm()'s signatures"),
+]
+
+
+def _call(module, make_input, make_hx):
+    return _raised(lambda: module(make_input(), make_hx() if make_hx else None))
+
+
+def _assert_same_type(ours, theirs, what):
+    assert isinstance(ours, type(theirs)), f"{what}: PyTorch raised {type(theirs).__name__}: {theirs}; ours {type(ours).__name__}: {ours}"
+
+
+def _assert_pytorchs_words_first(ours, theirs, what):
+    _assert_same_type(ours, theirs, what)
+    assert str(ours).startswith(str(theirs)), f"{what}: PyTorch says {str(theirs)!r}; ours {str(ours)!r}"
+    assert len(str(ours)) > len(str(theirs)) + 10, f"{what}: the course's explanation is missing: {str(ours)!r}"
+
+
+@pytest.mark.parametrize("module", list(LSTMS))
+@pytest.mark.parametrize("name, kwargs, make_input, make_hx", LSTM_CALLS, ids=[case[0] for case in LSTM_CALLS])
+def test_bad_calls_raise_nn_lstms_type_with_its_message_first(module, name, kwargs, make_input, make_hx):
+    theirs = _call(nn.LSTM(3, 4, **kwargs), make_input, make_hx)
+    ours = _call(LSTMS[module](3, 4, **kwargs), make_input, make_hx)
+    _assert_pytorchs_words_first(ours, theirs, name)
+    assert isinstance(ours, (LSTMInputError, ValueError))
+
+
+@pytest.mark.parametrize("module", list(LSTMS))
+@pytest.mark.parametrize("name, kwargs, make_input, make_hx, why", LSTM_CALLS_WITHOUT_PYTORCH_WORDS, ids=[case[0] for case in LSTM_CALLS_WITHOUT_PYTORCH_WORDS])
+def test_bad_calls_pytorch_has_no_words_for_raise_its_type(module, name, kwargs, make_input, make_hx, why):
+    theirs = _call(nn.LSTM(3, 4, **kwargs), make_input, make_hx)
+    ours = _call(LSTMS[module](3, 4, **kwargs), make_input, make_hx)
+    _assert_same_type(ours, theirs, name)
+    assert isinstance(ours, LSTMInputError)
+
+
+# (id, input, hx) for nn.LSTMCell(3, 5)
+CELL_CALLS = [
+    ("3-D input", lambda: z(2, 2, 3), None),
+    ("0-D input", lambda: z(()), None),
+    ("3-D input, 4-D hx", lambda: z(2, 2, 3), lambda: (z(2, 1, 1, 5), z(2, 5))),  # the input comes first
+    ("input a list", lambda: [1.0, 2.0, 3.0], None),
+    ("wrong input_size", lambda: z(2, 4), None),
+    ("wrong input_size, unbatched", lambda: z(4), None),
+    ("wrong input_size and dtype", lambda: z(2, 4, dtype=F64), None),  # the size comes first
+    ("wrong input_size, h for another batch", lambda: z(2, 4), lambda: (z(3, 5), z(3, 5))),  # the input comes first
+    ("hx a tensor", lambda: z(2, 3), lambda: z(2, 5)),
+    ("hx a 3-D tensor", lambda: z(2, 3), lambda: z(2, 2, 5)),
+    ("hx a 1-D tensor", lambda: z(2, 3), lambda: z(5)),
+    ("hx a 4-D tensor", lambda: z(2, 3), lambda: z(2, 2, 1, 5)),
+    ("hx a tensor, unbatched", lambda: z(3), lambda: z(1, 5)),
+    ("hx of one state", lambda: z(2, 3), lambda: (z(2, 5),)),
+    ("hx of one state, unbatched", lambda: z(3), lambda: (z(5),)),
+    ("hx a list of one state, unbatched", lambda: z(3), lambda: [z(5)]),
+    ("hx empty", lambda: z(2, 3), lambda: ()),
+    ("hx of three states", lambda: z(2, 3), lambda: (z(2, 5),) * 3),
+    ("hx of three states, wrong input_size", lambda: z(2, 4), lambda: (z(2, 5),) * 3),  # the count comes first
+    ("hx of three states, the third 4-D", lambda: z(2, 3), lambda: (z(2, 5), z(2, 5), z(1, 1, 1, 1))),
+    ("h a list", lambda: z(2, 3), lambda: ([0.0], z(2, 5))),
+    ("c a list", lambda: z(2, 3), lambda: (z(2, 5), [0.0])),
+    ("h for another batch", lambda: z(2, 3), lambda: (z(3, 5), z(3, 5))),
+    ("c for another batch", lambda: z(2, 3), lambda: (z(2, 5), z(3, 5))),
+    ("h too wide", lambda: z(2, 3), lambda: (z(2, 6), z(2, 6))),
+    ("c too wide", lambda: z(2, 3), lambda: (z(2, 5), z(2, 6))),
+    ("h too wide, c for another batch", lambda: z(2, 3), lambda: (z(2, 6), z(3, 5))),  # h comes first
+    ("h for another batch, too wide", lambda: z(2, 3), lambda: (z(3, 6), z(2, 5))),  # its batch comes first
+    ("4-D h", lambda: z(2, 3), lambda: (z(2, 1, 1, 5), z(2, 1, 1, 5))),
+    ("4-D c", lambda: z(2, 3), lambda: (z(2, 5), z(2, 1, 1, 5))),
+    ("batched input, 1-D h", lambda: z(2, 3), lambda: (z(5), z(2, 5))),
+    ("unbatched input, 2-D h", lambda: z(3), lambda: (z(1, 5), z(5))),
+    ("unbatched input, 2-D c", lambda: z(3), lambda: (z(5), z(1, 5))),
+    ("unbatched input, h too wide", lambda: z(3), lambda: (z(6), z(5))),
+]
+
+CELL_CALLS_WITHOUT_PYTORCH_WORDS = [
+    ("input dtype", lambda: z(2, 3, dtype=F64), None, "a matmul's, which differ with and without a bias"),
+    ("h dtype", lambda: z(2, 3), lambda: (z(2, 5, dtype=F64), z(2, 5)), "a matmul's"),
+    ("input on another device", lambda: z(2, 3, device="meta"), None, "the meta backend's"),
+    ("h on another device", lambda: z(2, 3), lambda: (z(2, 5, device="meta"), z(2, 5)), "the meta backend's"),
+]
+
+
+@pytest.mark.parametrize("name, make_input, make_hx", CELL_CALLS, ids=[case[0] for case in CELL_CALLS])
+def test_bad_cell_calls_raise_nn_lstm_cells_type_with_its_message_first(name, make_input, make_hx):
+    theirs = _call(nn.LSTMCell(3, 5), make_input, make_hx)
+    ours = _call(HandLSTMCell(3, 5), make_input, make_hx)
+    _assert_pytorchs_words_first(ours, theirs, name)
+
+
+@pytest.mark.parametrize("name, make_input, make_hx, why", CELL_CALLS_WITHOUT_PYTORCH_WORDS, ids=[case[0] for case in CELL_CALLS_WITHOUT_PYTORCH_WORDS])
+def test_bad_cell_calls_pytorch_has_no_words_for_raise_its_type(name, make_input, make_hx, why):
+    theirs = _call(nn.LSTMCell(3, 5), make_input, make_hx)
+    _assert_same_type(_call(HandLSTMCell(3, 5), make_input, make_hx), theirs, name)
+
+
+CONSTRUCTORS = [  # common_modules.py's construction errors for the recurrent modules, and more
+    dict(hidden_size=0), dict(hidden_size=-1), dict(hidden_size=5.0), dict(hidden_size="5"),
+    dict(input_size=0), dict(input_size=-1), dict(input_size=3.0), dict(input_size="10"),
+    dict(num_layers=0), dict(num_layers=-2),
+    dict(bias=0), dict(bias=1), dict(bias="True"), dict(bias=None),
+    dict(batch_first=0), dict(batch_first=1), dict(batch_first="False"),
+    dict(dropout=1.5), dict(dropout=-0.1), dict(dropout=float("nan")), dict(dropout=True), dict(dropout="0.5"),
+    dict(dropout=None), dict(dropout="a half"),  # float() fails first, with Python's words
+    dict(proj_size=-1), dict(proj_size=5), dict(proj_size=6),
+    dict(bias=0, hidden_size=0), dict(hidden_size=0, dropout=2.0), dict(input_size=0, hidden_size=0),  # in nn.LSTM's order
+]
+CONSTRUCTORS_WITHOUT_PYTORCH_WORDS = [  # nn.LSTM has no check for these: it fails further in, in range() or torch.empty
+    dict(num_layers=2.0), dict(num_layers="2"), dict(proj_size=2.0), dict(proj_size="1"),
 ]
 
 
 @pytest.mark.parametrize("module", list(LSTMS))
-@pytest.mark.parametrize("name, kwargs, make_input, make_hx", BAD_LSTM_CALLS, ids=[case[0] for case in BAD_LSTM_CALLS])
-def test_bad_calls_raise_the_type_nn_lstm_raises(module, name, kwargs, make_input, make_hx):
-    reference, ours = nn.LSTM(3, 4, **kwargs), LSTMS[module](3, 4, **kwargs)
-    expected = _raised(lambda: reference(make_input(), make_hx() if make_hx else None))
-    got = _raised(lambda: ours(make_input(), make_hx() if make_hx else None))
-    assert isinstance(got, type(expected)), f"{name}: nn.LSTM raised {type(expected).__name__}: {expected}; ours {type(got).__name__}: {got}"
-    assert isinstance(got, (LSTMInputError, ValueError)), "ours, with its own message"
-
-
-BAD_CELL_CALLS = [
-    ("3-D input", lambda: torch.zeros(2, 2, 3), None),
-    ("wrong input_size", lambda: torch.zeros(2, 4), None),
-    ("hx a tensor", lambda: torch.zeros(2, 3), lambda: torch.zeros(2, 5)),
-    ("hx of one state", lambda: torch.zeros(2, 3), lambda: (torch.zeros(2, 5),)),
-    ("h for another batch", lambda: torch.zeros(2, 3), lambda: (torch.zeros(3, 5), torch.zeros(3, 5))),
-    ("h too wide", lambda: torch.zeros(2, 3), lambda: (torch.zeros(2, 6), torch.zeros(2, 6))),
-    ("4-D hx", lambda: torch.zeros(2, 3), lambda: (torch.zeros(2, 1, 1, 5), torch.zeros(2, 1, 1, 5))),
-    ("unbatched input, batched c", lambda: torch.zeros(3), lambda: (torch.zeros(5), torch.zeros(1, 5))),
-    ("input dtype", lambda: torch.zeros(2, 3, dtype=F64), None),
-    ("h dtype", lambda: torch.zeros(2, 3), lambda: (torch.zeros(2, 5, dtype=F64), torch.zeros(2, 5))),
-]
-
-
-@pytest.mark.parametrize("name, make_input, make_hx", BAD_CELL_CALLS, ids=[case[0] for case in BAD_CELL_CALLS])
-def test_bad_cell_calls_raise_the_type_nn_lstm_cell_raises(name, make_input, make_hx):
-    expected = _raised(lambda: nn.LSTMCell(3, 5)(make_input(), make_hx() if make_hx else None))
-    got = _raised(lambda: HandLSTMCell(3, 5)(make_input(), make_hx() if make_hx else None))
-    assert isinstance(got, type(expected)), f"{name}: nn.LSTMCell raised {type(expected).__name__}: {expected}; ours {type(got).__name__}: {got}"
-
-
-BAD_CONSTRUCTORS = [  # common_modules.py's construction errors for the recurrent modules
-    dict(hidden_size=0), dict(num_layers=0), dict(input_size=0), dict(input_size=-1),
-    dict(bias=0), dict(bias=1), dict(bias="True"), dict(batch_first=0), dict(batch_first="False"),
-    dict(input_size=3.0), dict(input_size="10"), dict(hidden_size=5.0),
-    dict(dropout=1.5), dict(proj_size=5), dict(proj_size=-1),
-]
-
-
-@pytest.mark.parametrize("module", list(LSTMS))
-@pytest.mark.parametrize("kwargs", BAD_CONSTRUCTORS, ids=str)
-def test_bad_constructor_arguments_raise_the_type_nn_lstm_raises(module, kwargs):
+@pytest.mark.parametrize("kwargs", CONSTRUCTORS, ids=str)
+def test_bad_constructor_arguments_raise_nn_lstms_type_with_its_message_first(module, kwargs):
     arguments = {"input_size": 3, "hidden_size": 5, **kwargs}
-    expected = _raised(lambda: nn.LSTM(**arguments))
-    assert isinstance(_raised(lambda: LSTMS[module](**arguments)), type(expected))
+    theirs = _raised(lambda: nn.LSTM(**arguments))
+    _assert_pytorchs_words_first(_raised(lambda: LSTMS[module](**arguments)), theirs, str(kwargs))
+
+
+@pytest.mark.parametrize("module", list(LSTMS))
+@pytest.mark.parametrize("kwargs", CONSTRUCTORS_WITHOUT_PYTORCH_WORDS, ids=str)
+def test_bad_constructor_arguments_pytorch_has_no_words_for_raise_its_type(module, kwargs):
+    arguments = {"input_size": 3, "hidden_size": 5, **kwargs}
+    _assert_same_type(_raised(lambda: LSTMS[module](**arguments)), _raised(lambda: nn.LSTM(**arguments)), str(kwargs))
+
+
+@pytest.mark.parametrize("kwargs", [dict(hidden_size=-1), dict(input_size=-1), dict(hidden_size=5.0), dict(input_size=3.0)], ids=str)
+def test_bad_cell_constructor_arguments_raise_the_type_nn_lstm_cell_raises(kwargs):
+    """nn.LSTMCell checks none of its arguments and fails in torch.empty; ours says what nn.LSTM would."""
+    arguments = {"input_size": 3, "hidden_size": 5, **kwargs}
+    ours = _raised(lambda: HandLSTMCell(**arguments))
+    _assert_same_type(ours, _raised(lambda: nn.LSTMCell(**arguments)), str(kwargs))
+    assert str(ours).startswith(str(_raised(lambda: nn.LSTM(**arguments))))
+
+
+@pytest.mark.parametrize("module", list(LSTMS))
+def test_the_dropout_warning_starts_with_nn_lstms(module):
+    with pytest.warns(UserWarning) as theirs:
+        nn.LSTM(3, 5, dropout=0.2)
+    with pytest.warns(UserWarning) as ours:
+        LSTMS[module](3, 5, dropout=0.2)
+    assert str(ours[0].message).startswith(str(theirs[0].message))
+    assert ours[0].filename == __file__  # the warning points at the caller's line
 
 
 def test_old_and_new_except_clauses_both_catch_our_errors():
@@ -123,12 +272,9 @@ def test_old_and_new_except_clauses_both_catch_our_errors():
     for caught in (ValueError, TypeError, LSTMDtypeError):
         with pytest.raises(caught, match="input has dtype torch.float64 but the module's parameters have dtype torch.float32"):
             hand(torch.zeros(5, 2, 3, dtype=F64))
-
-
-def test_a_non_tensor_input_is_a_type_error():
-    """nn.LSTM fails on ``.dim()`` of a list with an AttributeError; we say what came instead."""
-    with pytest.raises(TypeError, match="input should be a torch.Tensor, got list"):
-        HandLSTM(3, 4)([[1.0, 2.0, 3.0]])
+    for caught in (AttributeError, TypeError, LSTMTypeError):  # nn.LSTM's type, and the one HandLSTM raised before
+        with pytest.raises(caught, match="input should be a torch.Tensor, got list"):
+            hand([[1.0, 2.0, 3.0]])
 
 
 # ----------------------------------------------------------------------------- forward and gradients
@@ -175,8 +321,9 @@ def test_gradients_and_second_derivatives_pass_gradcheck(module, config, shape):
     lstm = LSTMS[module](2, 3, dtype=F64, **config)
     x = torch.randn(*shape, dtype=F64, requires_grad=True)
     inputs = (x, *lstm.parameters())
-    assert torch.autograd.gradcheck(_function_of(lstm), inputs)
-    assert torch.autograd.gradgradcheck(_function_of(lstm), inputs)
+    # check_batched_grad: a batch of gradients at once under vmap, as test_modules.py asks
+    assert torch.autograd.gradcheck(_function_of(lstm), inputs, check_batched_grad=True)
+    assert torch.autograd.gradgradcheck(_function_of(lstm), inputs, check_batched_grad=True)
 
 
 @pytest.mark.parametrize("module", list(LSTMS))
@@ -191,8 +338,8 @@ def test_gradcheck_through_a_packed_sequence(module):
         return output.data, h_n, c_n
 
     inputs = (*sequences, *lstm.parameters())
-    assert torch.autograd.gradcheck(outputs, inputs)
-    assert torch.autograd.gradgradcheck(outputs, inputs)
+    assert torch.autograd.gradcheck(outputs, inputs, check_batched_grad=True)
+    assert torch.autograd.gradgradcheck(outputs, inputs, check_batched_grad=True)
 
 
 def test_the_cell_passes_gradcheck_and_gradgradcheck():
@@ -203,8 +350,8 @@ def test_the_cell_passes_gradcheck_and_gradgradcheck():
     def outputs(x, h, c, *parameters):
         return functional_call(cell, dict(zip(names, parameters)), (x, (h, c)))
 
-    assert torch.autograd.gradcheck(outputs, (x, h, c, *cell.parameters()))
-    assert torch.autograd.gradgradcheck(outputs, (x, h, c, *cell.parameters()))
+    assert torch.autograd.gradcheck(outputs, (x, h, c, *cell.parameters()), check_batched_grad=True)
+    assert torch.autograd.gradgradcheck(outputs, (x, h, c, *cell.parameters()), check_batched_grad=True)
 
 
 @pytest.mark.parametrize("module", list(LSTMS))
