@@ -363,14 +363,13 @@ class KneserNey:
         if isinstance(order, bool) or not isinstance(order, int) or order < 1:
             raise ValueError(f"order should be an int >= 1, got {order!r}")
         self.order, self.vocab_size, self.start_id = order, vocab_size, start_id
-        padded = self._padded(ids)
-        grams = {m: self._codes(padded, m)[order - 1 :] for m in range(2, order + 1)}  # every m-gram with a real target
+        grams = self._codes(self._padded(ids), order)[order - 1 :]  # every n-gram with a real target
         self.tables = {}
-        for m in range(1, order + 1):
+        for m in range(order, 0, -1):
             if m == order:
-                codes, counts = np.unique(grams[m] if m > 1 else padded[order - 1 :], return_counts=True)
-            else:  # continuation counts: distinct symbols before each m-gram
-                codes, counts = np.unique(np.unique(grams[m + 1]) % vocab_size**m, return_counts=True)
+                codes, counts = np.unique(grams, return_counts=True)
+            else:  # continuation counts: distinct symbols before each m-gram, i.e. how many (m+1)-grams end with it
+                codes, counts = np.unique(self.tables[m + 1]["codes"] % vocab_size**m, return_counts=True)
             contexts, first = np.unique(codes // vocab_size, return_index=True)
             n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
             self.tables[m] = dict(codes=codes, counts=counts, contexts=contexts,
@@ -427,9 +426,9 @@ def _split_stream(split):
     return stream(encode_sentences(load_sentences(split), vocab), vocab).numpy()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)
 def ngram_model(order):
-    """A KneserNey model of the given order, counted on the training split."""
+    """A KneserNey model of the given order, counted on the training split (the last one asked for is kept)."""
     vocab = CharVocabulary()
     return KneserNey(order, _split_stream("train"), len(vocab), vocab.start_id)
 

@@ -228,6 +228,51 @@ def test_ngram_bits_fall_with_the_order_and_match_a_direct_computation():
     assert model.bits_per_char(ids) == pytest.approx(direct, rel=1e-12)
 
 
+def kneser_ney_by_dicts(order, ids, vocab_size, start_id):
+    """P(w | context) of interpolated Kneser-Ney, written plainly: dicts of tuples of symbols."""
+    padded = [start_id] * (order - 1) + list(ids)
+    ends = range(order - 1, len(padded))  # the positions of the n-grams that are counted
+    counts = {}
+    for m in range(1, order + 1):
+        if m == order:
+            grams = [tuple(padded[p - m + 1 : p + 1]) for p in ends]
+        else:  # continuation count: the distinct (m+1)-grams that end with the m-gram
+            grams = [g[1:] for g in {tuple(padded[p - m : p + 1]) for p in ends}]
+        counts[m] = {}
+        for g in grams:
+            counts[m][g] = counts[m].get(g, 0) + 1
+
+    def probability(context, w):
+        p = 1 / vocab_size
+        for m in range(1, order + 1):
+            table = counts[m]
+            n1, n2 = sum(c == 1 for c in table.values()), sum(c == 2 for c in table.values())
+            d = n1 / (n1 + 2 * n2) if n1 + n2 else 0.5
+            h = tuple(context[len(context) - m + 1 :]) if m > 1 else ()
+            following = {g[-1]: c for g, c in table.items() if g[:-1] == h}
+            total = sum(following.values())
+            if total:
+                p = max(following.get(w, 0) - d, 0) / total + d * len(following) / total * p
+        return p
+
+    return probability
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_kneser_ney_matches_a_plain_dict_implementation(order):
+    vocab = lm.CharVocabulary()
+    train = lm.stream(lm.encode_sentences(lm.load_sentences("train")[:30], vocab), vocab).numpy()
+    test = lm.stream(lm.encode_sentences(lm.load_sentences("test")[:3], vocab), vocab).numpy()
+    model = lm.KneserNey(order, train, len(vocab), vocab.start_id)
+    reference = kneser_ney_by_dicts(order, train.tolist(), len(vocab), vocab.start_id)
+    padded = [vocab.start_id] * (order - 1) + test.tolist()
+    direct = -np.mean([math.log2(reference(padded[t : t + order - 1], padded[t + order - 1])) for t in range(1, len(test))])
+    assert model.bits_per_char(test) == pytest.approx(direct, rel=1e-12)
+    context = vocab.encode("The fi")
+    expected = [reference(context, w) for w in range(len(vocab))]  # the last order - 1 symbols count
+    np.testing.assert_allclose(model.probabilities(context), expected, rtol=1e-12)
+
+
 def test_kneser_ney_on_a_tiny_stream_by_hand():
     # symbols 0 1 2, the stream 0 1 0 1 0 2 with one start symbol (0) before it: the bigrams
     # 00 once, 01 twice, 10 twice, 02 once, so D2 = n1 / (n1 + 2 n2) = 2 / 6
