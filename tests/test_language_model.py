@@ -87,6 +87,20 @@ def test_evaluation_predicts_every_symbol_after_the_first_once():
     assert (x[:, 0] == vocab.start_id).all()  # every piece starts at a sentence's beginning
 
 
+def test_evaluation_a_chunk_of_steps_at_a_time_equals_one_pass(tiny):
+    vocab = lm.CharVocabulary()
+    ids = lm.stream(lm.encode_sentences(lm.load_sentences("validation")[:40], vocab), vocab)
+    x, y = lm._pieces(ids, vocab.start_id, lm.EVALUATION_ROWS)
+    with torch.no_grad():
+        logits, _ = tiny.model(x)  # every step at once
+    logits, y = logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+    real = y != -100
+    loss = nn.functional.cross_entropy(logits, y, ignore_index=-100).item()
+    accuracy = (logits.argmax(dim=1)[real] == y[real]).float().mean().item()
+    for steps in (7, 64, 10_000):
+        assert lm.evaluate_stream(tiny.model, ids, steps=steps) == pytest.approx((loss, accuracy), rel=1e-5)
+
+
 # ----------------------------------------------------------------------------- the model and its training
 
 
@@ -291,7 +305,7 @@ def test_kneser_ney_on_a_tiny_stream_by_hand():
 
 
 def test_lstm_states_give_the_cell_state_nn_lstm_ends_with(tiny):
-    ids = torch.randint(96, (3, 12), generator=torch.Generator().manual_seed(0))
+    ids = torch.randint(96, (3, 150), generator=torch.Generator().manual_seed(0))  # more than one chunk of steps
     h, c = lm.lstm_states(tiny.model, ids)
     with torch.no_grad():
         output, (h_n, c_n) = tiny.model.rnn(tiny.model.embedding(ids))
@@ -307,6 +321,10 @@ def test_character_features_and_correlations():
     values = np.stack([features["a letter"], -features["a letter"], features["a vowel"]], axis=1)
     r = lm.correlations(values, features)["a letter"]
     np.testing.assert_allclose(r[:2], [1.0, -1.0], atol=1e-9)
+    values = np.random.default_rng(0).normal(size=(500, 40)).astype(np.float32)  # more units than one block
+    feature = values[:, 3] + np.random.default_rng(1).normal(size=500)
+    expected = [np.corrcoef(values[:, unit], feature)[0, 1] for unit in range(40)]
+    np.testing.assert_allclose(lm.correlations(values, {"f": feature})["f"], expected, atol=1e-9)
 
 
 def test_cell_values_cover_every_predicted_character(tiny):
@@ -314,6 +332,9 @@ def test_cell_values_cover_every_predicted_character(tiny):
     values, characters = lm.cell_values_of(tiny, sentences)
     assert values.shape == (len(characters), 16)
     assert sorted(characters) == sorted(lm.START + lm.START.join(sentences))
+    x, y = lm._pieces(lm.stream(lm.encode_sentences(sentences, tiny.vocab), tiny.vocab), tiny.vocab.start_id, lm.EVALUATION_ROWS)
+    _, c = lm.lstm_states(tiny.model, x)
+    np.testing.assert_array_equal(values, c[y != -100].numpy())  # the same values, in the same order
 
 
 # ----------------------------------------------------------------------------- the sampling widget
