@@ -60,6 +60,8 @@ class CharVocabulary:
         return [self.stoi[c] for c in characters]
 
     def decode(self, ids):
+        """The characters of ``ids``: a list, a tensor or an array of ids."""
+        ids = ids.tolist() if hasattr(ids, "tolist") else ids  # plain ints: iterating a tensor makes a tensor of each
         return "".join(self.itos[int(i)] for i in ids)
 
     def to_json(self):
