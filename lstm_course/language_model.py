@@ -60,6 +60,8 @@ class CharVocabulary:
         return [self.stoi[c] for c in characters]
 
     def decode(self, ids):
+        """The characters of ``ids``: a list, a tensor or an array of ids."""
+        ids = ids.tolist() if hasattr(ids, "tolist") else ids  # plain ints: iterating a tensor makes a tensor of each
         return "".join(self.itos[int(i)] for i in ids)
 
     def to_json(self):
@@ -232,23 +234,34 @@ def _pieces(ids, start_id, rows):
 
 
 EVALUATION_ROWS = 32
+EVALUATION_STEPS = 64  # time steps run at once when scoring: the memory used stays small on a whole split
+
+
+def _chunks(length, steps):
+    """Slices of ``range(length)``, ``steps`` at a time."""
+    return [slice(start, start + steps) for start in range(0, length, steps)]
 
 
 @torch.no_grad()
-def evaluate_stream(model, ids, rows=EVALUATION_ROWS):
+def evaluate_stream(model, ids, rows=EVALUATION_ROWS, steps=EVALUATION_STEPS):
     """(mean cross-entropy in nats, accuracy of the most likely character) over every symbol after the first.
 
     The stream is cut at start symbols into ``rows`` pieces, run side by side, each from a zero
-    state: every symbol is predicted once, from its sentence's beginning on.
+    state: every symbol is predicted once, from its sentence's beginning on. The pieces are read
+    ``steps`` characters at a time, the state carried, so that no (rows, length, ...) tensor is held.
     """
     model.eval()
     device = next(model.parameters()).device
     x, y = _pieces(ids, int(ids[0]), rows)
-    logits, _ = model(x.to(device))
-    logits, y = logits.cpu().reshape(-1, logits.shape[-1]), y.reshape(-1)
-    loss = nn.functional.cross_entropy(logits, y, ignore_index=-100)
-    real = y != -100
-    return loss.item(), (logits.argmax(dim=1)[real] == y[real]).float().mean().item()
+    state, nats, right = None, 0.0, 0
+    for part in _chunks(x.shape[1], steps):
+        logits, state = model(x[:, part].to(device), state)
+        logits, targets = logits.reshape(-1, logits.shape[-1]), y[:, part].reshape(-1).to(device)
+        nats += nn.functional.cross_entropy(logits, targets, ignore_index=-100, reduction="sum").item()
+        real = targets != -100
+        right += (logits.argmax(dim=1)[real] == targets[real]).sum().item()
+    count = int((y != -100).sum())
+    return nats / count, right / count
 
 
 TRAINING = dict(embedding_dim=32, hidden_size=128, epochs=2, lr=0.01, batch_size=32, seq_len=50, clip=1.0)
@@ -363,14 +376,13 @@ class KneserNey:
         if isinstance(order, bool) or not isinstance(order, int) or order < 1:
             raise ValueError(f"order should be an int >= 1, got {order!r}")
         self.order, self.vocab_size, self.start_id = order, vocab_size, start_id
-        padded = self._padded(ids)
-        grams = {m: self._codes(padded, m)[order - 1 :] for m in range(2, order + 1)}  # every m-gram with a real target
+        grams = self._codes(self._padded(ids), order)[order - 1 :]  # every n-gram with a real target
         self.tables = {}
-        for m in range(1, order + 1):
+        for m in range(order, 0, -1):
             if m == order:
-                codes, counts = np.unique(grams[m] if m > 1 else padded[order - 1 :], return_counts=True)
-            else:  # continuation counts: distinct symbols before each m-gram
-                codes, counts = np.unique(np.unique(grams[m + 1]) % vocab_size**m, return_counts=True)
+                codes, counts = np.unique(grams, return_counts=True)
+            else:  # continuation counts: distinct symbols before each m-gram, i.e. how many (m+1)-grams end with it
+                codes, counts = np.unique(self.tables[m + 1]["codes"] % vocab_size**m, return_counts=True)
             contexts, first = np.unique(codes // vocab_size, return_index=True)
             n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
             self.tables[m] = dict(codes=codes, counts=counts, contexts=contexts,
@@ -427,9 +439,9 @@ def _split_stream(split):
     return stream(encode_sentences(load_sentences(split), vocab), vocab).numpy()
 
 
-@functools.cache
+@functools.lru_cache(maxsize=1)
 def ngram_model(order):
-    """A KneserNey model of the given order, counted on the training split."""
+    """A KneserNey model of the given order, counted on the training split (the last one asked for is kept)."""
     vocab = CharVocabulary()
     return KneserNey(order, _split_stream("train"), len(vocab), vocab.start_id)
 
@@ -443,24 +455,36 @@ def ngram_bits_per_char(order, split="test"):
 
 
 @torch.no_grad()
-def lstm_states(model, ids):
-    """``h`` and ``c`` after every step of ``ids`` (batch, seq), each (batch, seq, hidden), from a one-layer LSTM CharLM.
+def lstm_state_chunks(model, ids, steps=EVALUATION_STEPS):
+    """Yield ``(part, h, c)``: ``part`` a slice of the steps of ``ids`` (batch, seq), ``h`` and ``c``
+    (batch, len(part), hidden) after each of those steps, from a one-layer LSTM CharLM.
 
     ``nn.LSTM`` returns every step's ``h`` but only the last ``c``; the gates of all steps come
     from one matmul, given the ``h`` before each step, and then ``c`` is one line per step.
+    The text is read ``steps`` characters at a time, the state carried, so that the gates of a
+    long text are never all held at once.
     """
-    rnn = model.rnn
-    x = model.embedding(ids)  # (batch, seq, embedding_dim)
-    h, _ = rnn(x)  # (batch, seq, hidden)
-    h_prev = torch.cat([torch.zeros_like(h[:, :1]), h[:, :-1]], dim=1)
-    z = x @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h_prev @ rnn.weight_hh_l0.T + rnn.bias_hh_l0  # (batch, seq, 4 * hidden)
-    i, f, g, o = z.chunk(4, dim=-1)  # PyTorch's gate order
-    i, f, g = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g)
-    c, c_t = torch.empty_like(h), torch.zeros_like(h[:, 0])
-    for t in range(ids.shape[1]):
-        c_t = f[:, t] * c_t + i[:, t] * g[:, t]
-        c[:, t] = c_t
-    return h, c
+    rnn, state = model.rnn, None
+    h_t = c_t = torch.zeros(ids.shape[0], rnn.hidden_size, device=ids.device)  # the state before the first step
+    for part in _chunks(ids.shape[1], steps):
+        x = model.embedding(ids[:, part])  # (batch, steps, embedding_dim)
+        h, state = rnn(x, state)  # (batch, steps, hidden)
+        h_prev = torch.cat([h_t[:, None], h[:, :-1]], dim=1)
+        z = x @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h_prev @ rnn.weight_hh_l0.T + rnn.bias_hh_l0  # (batch, steps, 4 * hidden)
+        i, f, g, o = z.chunk(4, dim=-1)  # PyTorch's gate order
+        i, f, g = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g)
+        c = torch.empty_like(h)
+        for t in range(x.shape[1]):
+            c_t = f[:, t] * c_t + i[:, t] * g[:, t]
+            c[:, t] = c_t
+        h_t = h[:, -1]
+        yield part, h, c
+
+
+def lstm_states(model, ids):
+    """``h`` and ``c`` after every step of ``ids`` (batch, seq), each (batch, seq, hidden), from a one-layer LSTM CharLM."""
+    chunks = [(h, c) for _, h, c in lstm_state_chunks(model, ids)]
+    return torch.cat([h for h, _ in chunks], dim=1), torch.cat([c for _, c in chunks], dim=1)
 
 
 VOWELS = frozenset("aeiouAEIOU")
@@ -484,21 +508,38 @@ def character_features(characters):
 
 
 def cell_values_of(lm, sentences):
-    """The cell state ``c`` (n, hidden) after each character of the sentences' stream, and those n characters."""
+    """The cell state ``c`` (n, hidden) after each character of the sentences' stream, and those n characters.
+
+    The stream is cut into pieces run side by side (as when scoring); each piece's values are
+    written straight into their place in the result, a chunk of steps at a time.
+    """
     ids = stream(encode_sentences(sentences, lm.vocab), lm.vocab)
     x, y = _pieces(ids, lm.vocab.start_id, EVALUATION_ROWS)
-    _, c = lstm_states(lm.model, x.to(lm.device))
-    real = (y != -100).reshape(-1)
-    return c.cpu().reshape(-1, c.shape[-1])[real].numpy(), lm.vocab.decode(x.reshape(-1)[real])
+    real = y != -100  # (rows, longest): each row's characters, then padding
+    lengths = real.sum(dim=1).tolist()
+    offsets = np.cumsum([0] + lengths)  # where each row's characters begin in the result
+    values = np.empty((offsets[-1], lm.model.rnn.hidden_size), dtype=np.float32)
+    for part, _, c in lstm_state_chunks(lm.model, x.to(lm.device)):
+        c = c.cpu().numpy()
+        for row, length in enumerate(lengths):
+            n = min(part.stop, length) - part.start  # this row's characters in this chunk
+            if n > 0:
+                values[offsets[row] + part.start : offsets[row] + part.start + n] = c[row, :n]
+    return values, lm.vocab.decode(x[real])
 
 
-def correlations(values, features):
-    """Pearson correlation of every unit (column of ``values``) with every feature: name -> (hidden,)."""
-    centred = (values - values.mean(axis=0)) / (values.std(axis=0) + 1e-12)
-    result = {}
-    for name, feature in features.items():
-        f = (feature - feature.mean()) / (feature.std() + 1e-12)
-        result[name] = centred.T @ f / len(f)
+def correlations(values, features, units=16):
+    """Pearson correlation of every unit (column of ``values``) with every feature: name -> (hidden,).
+
+    Computed in float64, ``units`` columns at a time, so that no copy of the whole ``values`` is made.
+    """
+    standard = {name: (f - f.mean()) / (f.std() + 1e-12) for name, f in features.items()}
+    result = {name: np.empty(values.shape[1]) for name in features}
+    for start in range(0, values.shape[1], units):
+        part = values[:, start : start + units].astype(np.float64)
+        part = (part - part.mean(axis=0)) / (part.std(axis=0) + 1e-12)
+        for name, f in standard.items():
+            result[name][start : start + units] = part.T @ f / len(f)
     return result
 
 

@@ -87,6 +87,20 @@ def test_evaluation_predicts_every_symbol_after_the_first_once():
     assert (x[:, 0] == vocab.start_id).all()  # every piece starts at a sentence's beginning
 
 
+def test_evaluation_a_chunk_of_steps_at_a_time_equals_one_pass(tiny):
+    vocab = lm.CharVocabulary()
+    ids = lm.stream(lm.encode_sentences(lm.load_sentences("validation")[:40], vocab), vocab)
+    x, y = lm._pieces(ids, vocab.start_id, lm.EVALUATION_ROWS)
+    with torch.no_grad():
+        logits, _ = tiny.model(x)  # every step at once
+    logits, y = logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+    real = y != -100
+    loss = nn.functional.cross_entropy(logits, y, ignore_index=-100).item()
+    accuracy = (logits.argmax(dim=1)[real] == y[real]).float().mean().item()
+    for steps in (7, 64, 10_000):
+        assert lm.evaluate_stream(tiny.model, ids, steps=steps) == pytest.approx((loss, accuracy), rel=1e-5)
+
+
 # ----------------------------------------------------------------------------- the model and its training
 
 
@@ -228,6 +242,51 @@ def test_ngram_bits_fall_with_the_order_and_match_a_direct_computation():
     assert model.bits_per_char(ids) == pytest.approx(direct, rel=1e-12)
 
 
+def kneser_ney_by_dicts(order, ids, vocab_size, start_id):
+    """P(w | context) of interpolated Kneser-Ney, written plainly: dicts of tuples of symbols."""
+    padded = [start_id] * (order - 1) + list(ids)
+    ends = range(order - 1, len(padded))  # the positions of the n-grams that are counted
+    counts = {}
+    for m in range(1, order + 1):
+        if m == order:
+            grams = [tuple(padded[p - m + 1 : p + 1]) for p in ends]
+        else:  # continuation count: the distinct (m+1)-grams that end with the m-gram
+            grams = [g[1:] for g in {tuple(padded[p - m : p + 1]) for p in ends}]
+        counts[m] = {}
+        for g in grams:
+            counts[m][g] = counts[m].get(g, 0) + 1
+
+    def probability(context, w):
+        p = 1 / vocab_size
+        for m in range(1, order + 1):
+            table = counts[m]
+            n1, n2 = sum(c == 1 for c in table.values()), sum(c == 2 for c in table.values())
+            d = n1 / (n1 + 2 * n2) if n1 + n2 else 0.5
+            h = tuple(context[len(context) - m + 1 :]) if m > 1 else ()
+            following = {g[-1]: c for g, c in table.items() if g[:-1] == h}
+            total = sum(following.values())
+            if total:
+                p = max(following.get(w, 0) - d, 0) / total + d * len(following) / total * p
+        return p
+
+    return probability
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4])
+def test_kneser_ney_matches_a_plain_dict_implementation(order):
+    vocab = lm.CharVocabulary()
+    train = lm.stream(lm.encode_sentences(lm.load_sentences("train")[:30], vocab), vocab).numpy()
+    test = lm.stream(lm.encode_sentences(lm.load_sentences("test")[:3], vocab), vocab).numpy()
+    model = lm.KneserNey(order, train, len(vocab), vocab.start_id)
+    reference = kneser_ney_by_dicts(order, train.tolist(), len(vocab), vocab.start_id)
+    padded = [vocab.start_id] * (order - 1) + test.tolist()
+    direct = -np.mean([math.log2(reference(padded[t : t + order - 1], padded[t + order - 1])) for t in range(1, len(test))])
+    assert model.bits_per_char(test) == pytest.approx(direct, rel=1e-12)
+    context = vocab.encode("The fi")
+    expected = [reference(context, w) for w in range(len(vocab))]  # the last order - 1 symbols count
+    np.testing.assert_allclose(model.probabilities(context), expected, rtol=1e-12)
+
+
 def test_kneser_ney_on_a_tiny_stream_by_hand():
     # symbols 0 1 2, the stream 0 1 0 1 0 2 with one start symbol (0) before it: the bigrams
     # 00 once, 01 twice, 10 twice, 02 once, so D2 = n1 / (n1 + 2 n2) = 2 / 6
@@ -246,7 +305,7 @@ def test_kneser_ney_on_a_tiny_stream_by_hand():
 
 
 def test_lstm_states_give_the_cell_state_nn_lstm_ends_with(tiny):
-    ids = torch.randint(96, (3, 12), generator=torch.Generator().manual_seed(0))
+    ids = torch.randint(96, (3, 150), generator=torch.Generator().manual_seed(0))  # more than one chunk of steps
     h, c = lm.lstm_states(tiny.model, ids)
     with torch.no_grad():
         output, (h_n, c_n) = tiny.model.rnn(tiny.model.embedding(ids))
@@ -262,6 +321,10 @@ def test_character_features_and_correlations():
     values = np.stack([features["a letter"], -features["a letter"], features["a vowel"]], axis=1)
     r = lm.correlations(values, features)["a letter"]
     np.testing.assert_allclose(r[:2], [1.0, -1.0], atol=1e-9)
+    values = np.random.default_rng(0).normal(size=(500, 40)).astype(np.float32)  # more units than one block
+    feature = values[:, 3] + np.random.default_rng(1).normal(size=500)
+    expected = [np.corrcoef(values[:, unit], feature)[0, 1] for unit in range(40)]
+    np.testing.assert_allclose(lm.correlations(values, {"f": feature})["f"], expected, atol=1e-9)
 
 
 def test_cell_values_cover_every_predicted_character(tiny):
@@ -269,6 +332,9 @@ def test_cell_values_cover_every_predicted_character(tiny):
     values, characters = lm.cell_values_of(tiny, sentences)
     assert values.shape == (len(characters), 16)
     assert sorted(characters) == sorted(lm.START + lm.START.join(sentences))
+    x, y = lm._pieces(lm.stream(lm.encode_sentences(sentences, tiny.vocab), tiny.vocab), tiny.vocab.start_id, lm.EVALUATION_ROWS)
+    _, c = lm.lstm_states(tiny.model, x)
+    np.testing.assert_array_equal(values, c[y != -100].numpy())  # the same values, in the same order
 
 
 # ----------------------------------------------------------------------------- the sampling widget
