@@ -235,7 +235,7 @@ print(f"{len(norms)} batches; gradient norm: median {np.median(norms):.2f}, larg
 
 # %% [markdown]
 # The loss falls fast in the first few hundred batches, from 6.6 bits, and then slowly. The
-# gradient norm stays below the clipping threshold almost all the time.
+# gradient norm stays below the clipping threshold the whole time: clipping never acts.
 #
 # **Clipping** rescales the whole gradient to norm 1 when it is larger, so that one unlucky batch
 # cannot throw the weights far away. Notebook 06 showed gradients that grow or shrink
@@ -263,11 +263,16 @@ for label, run in runs.items():
 # %% [markdown]
 # In the first batches, at this learning rate, both losses jump above the 6.6 bits of a
 # uniform guess while the gradient norm peaks at 17; clipping cut that peak to 1 and did not
-# prevent the jump. Both runs recover and end at the same validation loss. The reason is Adam:
-# it divides each weight's step by a running average of that weight's gradient size, so a
+# prevent the jump. Then the runs part. The clipped one is back below 5 bits two batches later.
+# The one that is not clipped goes on with norms above 1 for several more batches, stays above
+# 5.7 bits for seven more batches, and never catches up: it ends at 3.13 bits over its last 10 batches
+# and 3.15 on validation, against 2.88 and 2.89 for the clipped run. Adam softens a spike: it
+# divides each weight's step by a running average of that weight's gradient size, so a
 # gradient 17 times larger than usual does not make a step 17 times larger, as it would with
-# plain gradient descent. In the main run above the norm never reached 1. Here clipping is
-# cheap insurance that was never needed; it matters most where a step grows with the gradient.
+# plain gradient descent. But at a learning rate this high, the few large steps it still took
+# without clipping cost the rest of this short run. In the main run above, at 0.01, the norm
+# never reached 1, so there clipping is cheap insurance that was never needed; it pays when the
+# learning rate is high, and most where a step grows with the gradient.
 #
 # ## 5. Writing: sampling with a temperature
 #
@@ -330,8 +335,8 @@ assert lstm.sample("The film", 240, 1.0, seed=0) == samples[1.0]  # the same see
 assert lstm.sample("The film", 60, 1e-6, seed=0) == lstm.sample("The film", 60, 1e-6, seed=1)  # near 0: greedy, no chance left
 
 # %% [markdown]
-# At 0.5 the model keeps to its likeliest characters: real, frequent words, strung together
-# without much sense. At 1.0 it draws from its own probabilities: more variety, many invented
+# At 0.5 the model keeps to its likeliest characters: mostly real, frequent words, strung
+# together without much sense. At 1.0 it draws from its own probabilities: more variety, many invented
 # words, and sentences that end with a full stop and a new line. At 1.5 rare characters come
 # up and the words fall apart. In half a minute of training the model has learned spelling,
 # spaces, punctuation and the rough shape of a sentence, and hardly any meaning.
@@ -358,7 +363,7 @@ assert lstm_bits["test"] < ngram_bits[2] - 1  # far below the bigram
 
 # %% [markdown]
 # What the numbers say: the LSTM is far below the unigram, the bigram and the trigram, and a
-# little below the 4-gram (2.32 against 2.37 bits). But the 5-gram, 6-gram and 7-gram beat it:
+# little below the 4-gram (2.33 against 2.37 bits). But the 5-gram, 6-gram and 7-gram beat it:
 # 2.04, 1.93 and 1.90 bits. Counting which character follows each four-character context in a
 # million characters, smoothed well, is a strong model of English spelling, and it is built in
 # about two seconds. Our LSTM had 128 units, two epochs and about half a minute on one thread.
@@ -386,12 +391,13 @@ for name, model in (("LSTM", lstm), ("GRU", gru)):
 assert abs(gru_bits - lstm_bits["test"]) < 0.2
 
 # %% [markdown]
-# With this seed the GRU ends at 2.44 bits, 0.12 above the LSTM, with 21 % fewer parameters.
+# With this seed the GRU ends at 2.44 bits against the LSTM's 2.33, with 21 % fewer parameters.
 # One seed says little, so `python benchmarks/char_lm.py` trained both with seeds 0, 1 and 2:
-# the LSTM scored 2.322, 2.368 and 2.361 bits on the test split (mean 2.350), the GRU 2.442,
-# 2.526 and 2.430 (mean 2.466). On this budget the LSTM is ahead with every seed. On this
-# machine the GRU also took 1.5 to 2 times as long to train as the LSTM (PyTorch's CPU GRU is
-# the slower of the two here), so with equal time instead of equal batches the gap would be wider.
+# the LSTM scored 2.326, 2.369 and 2.364 bits on the test split (mean 2.353), the GRU 2.444,
+# 2.519 and 2.445 (mean 2.469). On this budget the LSTM is ahead with every seed. The GRU also
+# took longer to train than the LSTM, 38 s against 29 s on average on one thread (PyTorch's CPU
+# GRU is the slower of the two here), so with equal time instead of equal batches the gap would
+# be wider.
 #
 # ## 8. A look inside: what do the cells track?
 #
@@ -434,9 +440,10 @@ fig = lm.plot_values_over_text(shown_text, [np.tanh(values["test"][0][:640, unit
 # %% [markdown]
 # Unit 84 is the clearest: its cell state is high inside words and highest late in long ones
 # (red through *investigation* and *revolutions*), and drops at every space and punctuation mark;
-# it correlates with the position in the word with r = 0.68 on the test split. Unit 50 is higher
-# on vowels (0.63) and unit 19 on letters (0.54); unit 71, in the table, falls as a sentence goes
-# on (-0.44), a rough clock for when a full stop becomes likely. Nobody built these: each came
+# it correlates with the position in the word with r = 0.70 on the test split. Unit 50 is higher
+# on vowels (0.63). Unit 16 works the other way round: it is lower on letters and higher on
+# spaces and punctuation (-0.55). Unit 97, in the table, falls as a sentence goes on (-0.53), a
+# rough clock for when a full stop becomes likely. Nobody built these: each came
 # out of predicting the next character. They are the best of 128 units for each feature, chosen
 # on other text; most units are not this easy to read.
 #
@@ -491,14 +498,16 @@ print(f"training: {sum(h.seconds[-1] for h in trained):.0f} s for all the models
 # - Stream batches cut the text into contiguous rows; the state is carried from batch to batch
 #   and detached, so the model uses context beyond a batch while the gradient stops at its border.
 # - The training loop is the one of notebook 05, `training.fit`, given another task. Clipping to
-#   norm 1 never acted in the main run; with Adam, even a gradient spike of 17 did no lasting harm.
-# - In about half a minute on one thread, a 128-unit LSTM reaches 2.32 bits per character on the
+#   norm 1 never acted in the main run. At a learning rate ten times higher, a gradient spike of
+#   17 hit both short runs; the one without clipping recovered more slowly and ended worse, 3.15
+#   bits on validation against 2.89.
+# - In about half a minute on one thread, a 128-unit LSTM reaches 2.33 bits per character on the
 #   test split (2.35 on average over three seeds): far below the bigram's 3.57, just below the
 #   4-gram's 2.37, but above the Kneser-Ney 5-gram's 2.04. A GRU trained the same way reaches
 #   2.44 (2.47 on average).
 # - The temperature divides the logits: below 1 the text is safer and more repetitive, above 1
 #   more varied and less like English; near 0 it is greedy.
-# - One cell tracks the position in the word (r = 0.68 on the test split), others vowels,
+# - One cell tracks the position in the word (r = 0.70 on the test split), others vowels,
 #   letters and the position in the sentence.
 #
 # Back to the start: [00_start_here](00_start_here.ipynb)
