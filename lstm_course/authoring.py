@@ -141,9 +141,10 @@ POLL_SLICE_S = 0.5  # how long one wait on a kernel channel lasts before the cli
 def _in_slices(get_msg):
     """A channel's ``get_msg`` that waits in slices of POLL_SLICE_S, up to the same timeout.
 
-    Waiting once on the socket for a whole cell's timeout was seen to miss the kernel's reply
-    on a busy machine (the kernel had replied; the client waited until the timeout); each new
-    slice asks the socket again.
+    A zmq.asyncio wait on a socket is woken by the socket's file descriptor, which signals an
+    edge, not a level: a wake-up that is missed leaves the wait asleep with the kernel's reply
+    already in the socket, until its timeout (the whole cell's, 15 minutes under nbgrader), when
+    zmq.asyncio looks at the socket itself and finds the reply. Each slice ends with that look.
     """
 
     async def get_msg_in_slices(timeout=None):
@@ -161,7 +162,13 @@ def _in_slices(get_msg):
 
 def with_sliced_polling(client_class):
     """A subclass of ``client_class`` (nbclient's NotebookClient, or one built on it such as
-    nbgrader's Execute) whose kernel channels wait in slices (``_in_slices``)."""
+    nbgrader's Execute) whose kernel channels wait in slices (``_in_slices``).
+
+    Both ways of starting the kernel client are replaced: ``execute()`` awaits
+    ``async_start_new_kernel_client``, while nbconvert's ``preprocess`` (which nbgrader runs) calls
+    ``start_new_kernel_client``, which nbclient binds to its own coroutine when the class is made.
+    """
+    from jupyter_core.utils import run_sync
 
     class SlicedPolling(client_class):
         async def async_start_new_kernel_client(self):
@@ -169,6 +176,8 @@ def with_sliced_polling(client_class):
             for channel in (kc.shell_channel, kc.iopub_channel):
                 channel.get_msg = _in_slices(channel.get_msg)
             return kc
+
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
     SlicedPolling.__name__ = SlicedPolling.__qualname__ = client_class.__name__  # config goes by class name
     return SlicedPolling

@@ -68,6 +68,26 @@ def test_an_exercise_without_core_or_optional_is_refused():
         mark_exercises(nb, "03_name.ipynb")
 
 
+@pytest.mark.parametrize("start", ["NotebookClient.execute", "ExecutePreprocessor.preprocess"])
+def test_the_client_waits_in_slices_however_its_kernel_is_started(monkeypatch, start):
+    """nbclient's execute() and nbconvert's preprocess() (what nbgrader runs) start the kernel
+    client by two different routes; on both, the shell and iopub channels must wait in slices."""
+    from nbconvert.preprocessors import ExecutePreprocessor
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from lstm_course import authoring
+
+    wrapped, in_slices = [], authoring._in_slices
+    monkeypatch.setattr(authoring, "_in_slices", lambda get_msg: wrapped.append(get_msg) or in_slices(get_msg))
+    nb = new_notebook(cells=[new_code_cell("print(6 * 7)")])
+    if start == "NotebookClient.execute":
+        authoring.notebook_client(nb, timeout=60).execute()
+    else:
+        authoring.with_sliced_polling(ExecutePreprocessor)(timeout=60, kernel_name="python3").preprocess(nb, {})
+    assert len(wrapped) == 2, f"{start}: {len(wrapped)} channels wait in slices, not the shell and the iopub"
+    assert nb.cells[0].outputs[0].text == "42\n"
+
+
 def test_notebook_02_executes_on_a_busy_machine():
     """Two processes spin on the CPU while the course's client runs notebook 02, widget cells included."""
     import subprocess
