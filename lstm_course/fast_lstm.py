@@ -1,22 +1,11 @@
 """``FastHandLSTM``: ``HandLSTM`` with the fastest recurrence we could write in plain PyTorch on a CPU.
 
 Same constructor, parameters, ``state_dict`` and results as ``HandLSTM`` (and so as ``nn.LSTM``);
-only the work of one layer in one direction differs. What made it faster, measured one change at
-a time on a 2-core CPU with one thread (``benchmarks/lstm_speed.py`` times the whole modules):
-
-1. **Weights in the layout the matmul wants.** ``@`` and ``torch.addmm`` call MKL, which ran the
-   per-step shape 2-4x slower than oneDNN (the library ``nn.LSTM`` runs on) with the weight packed
-   once per call into its blocked layout. Forward at the medium and large sizes: from about 2.7x
-   ``nn.LSTM``'s time to 1.3-1.6x. Below about 2M multiply-adds per call oneDNN's fixed costs
-   win, so small matmuls, float64 and GPUs use ``torch.addmm``.
-2. **A backward through time written by hand** (the chain rule of notebook 06) when gradients are
-   needed: a loop of in-place ops instead of autograd's graph of a dozen nodes per step, and the
-   weight gradient as one large matmul over all steps instead of a small one per step.
-   Forward+backward: from 4-5x to about 1.3x.
-3. **tanh as expm1(2x) / (expm1(2x) + 2)**, equal to rounding: ``torch.tanh`` ran several times
-   slower than ``torch.sigmoid`` here. About 5-10% of the forward.
-4. **Buffers allocated once, ops in place** (``out=``, ``sigmoid_``), and ``addmm``'s fused add:
-   a few percent each.
+only the work of one layer in one direction differs: its weights in the layout oneDNN's matmul
+wants (``torch.addmm`` for small matmuls, float64 and GPUs), a backward through time written by
+hand (notebook 06's chain rule) when gradients are needed, tanh as ``expm1(2x) / (expm1(2x) + 2)``,
+buffers allocated once and ops in place. What each change gained, where the time goes and what
+was tried and not kept: ``benchmarks/README.md``.
 
 It takes a ``PackedSequence`` through the same loop: the input is laid out as a
 ``PackedSequence``'s rows (a padded batch is the case where every step has the whole batch), and
@@ -27,16 +16,6 @@ that it is correct (slower, not zero), and so does a batch of gradients taken at
 vectorized jacobians ask), where the in-place ops cannot run; under ``torch.func`` (``vmap``,
 ``grad``) and for per-sample gradients (``ExpandedWeight`` parameters) the whole direction runs
 HandLSTM's readable recurrence.
-
-Where the time goes (torch.profiler, medium size, forward, 1 thread): the per-step matmuls alone
-(oneDNN's ``_linear_pointwise``) take about as long as all of ``nn.LSTM``'s fused oneDNN RNN layer,
-which does the matmul and the gates in one primitive; the elementwise gates add about a quarter
-and packing the weights (``_reorder_linear_weight``, every call) about 5 %.
-
-Tried and not kept: gate rows reordered to i, f, o, g so that one ``sigmoid_`` covers three gates
-(no measurable gain); tanh as 2 * sigmoid(2x) - 1 (faster still, but 1e-7 absolute error near 0
-fails the float32 checks); oneDNN's fused add, sigmoid and tanh (slower, or no gain);
-``torch.jit.script`` (deprecated, no gain); ``torch.compile`` (2-20 s to compile).
 """
 
 import torch

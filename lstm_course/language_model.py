@@ -354,9 +354,9 @@ def train_char_lm(cell="lstm", seed=0, progress=True, limit=None, lstm_class=Non
         net = CharLM(len(vocab), cell, lstm_class=lstm_class, **settings)
         net.load_state_dict(reference.state_dict())
     net = net.to(device or default_device())
-    history = fit(net, train, validation, epochs=recipe["epochs"], lr=recipe["lr"], batch_size=recipe["batch_size"],
-                  seed=seed, progress=progress, description=f"{cell}, seed {seed}", clip=recipe["clip"],
-                  task=NextCharacter(vocab, recipe["seq_len"]))
+    history = fit(net, NextCharacter(vocab, recipe["seq_len"]), train, validation, epochs=recipe["epochs"],
+                  lr=recipe["lr"], batch_size=recipe["batch_size"], seed=seed, clip=recipe["clip"], progress=progress,
+                  description=f"{cell}, seed {seed}")
     return LanguageModel(net.eval(), vocab, settings, history)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstm_course import replay
+from lstm_course.training import fit
 
 NUM_SYMBOLS = 4  # the symbols to recall: one-hot positions 0..3
 NUM_NOISE = 4  # the distractors in the gap: one-hot positions 4..7
@@ -111,43 +111,52 @@ def accuracy(model, x, target):
         return (model(x).argmax(dim=1) == target).float().mean().item()
 
 
-def train(model, steps=400, max_gap=GAP, min_gap=1, batch_size=64, lr=1e-2, clip=1.0, seed=0, eval_every=25, stop_at=None):
+class Recall:
+    """The task `training.fit` runs for the recall task. There is no fixed training set: each
+    "epoch" is ``eval_every`` fresh batches, each with its own gap drawn from ``min_gap..max_gap``;
+    the validation data is a fixed batch, ``test_batch()``. The last epoch's weights are kept."""
+
+    keep_best = None
+
+    def __init__(self, max_gap=GAP, min_gap=1, eval_every=25):
+        self.max_gap, self.min_gap, self.eval_every = max_gap, min_gap, eval_every
+
+    def steps(self, train, batch_size):
+        return self.eval_every
+
+    def batches(self, train, batch_size, generator):
+        for _ in range(self.eval_every):
+            gap = int(torch.randint(self.min_gap, self.max_gap + 1, (1,), generator=generator))
+            yield make_batch(batch_size, gap, generator)
+
+    def loss(self, model, batch, device):
+        x, target = batch
+        return nn.functional.cross_entropy(model(x.to(device)), target.to(device)), len(target)
+
+    def evaluate(self, model, test):
+        x, target = test
+        logits = model(x)
+        return nn.functional.cross_entropy(logits, target).item(), (logits.argmax(dim=1) == target).float().mean().item()
+
+
+def train(model, steps=400, max_gap=GAP, min_gap=1, batch_size=64, lr=1e-2, clip=1.0, seed=0, eval_every=25, stop_at=None,
+          progress=False):
     """Adam on batches whose gap is drawn from min_gap..max_gap (one gap per batch), gradients clipped.
 
     Short gaps give an early learning signal; the test is always at gap ``GAP``. Every
-    ``eval_every`` steps records the training loss and the accuracy on ``test_batch()``;
-    ``stop_at`` stops as soon as that accuracy reaches it. ``clip``: the largest total norm of
-    the gradient (``None``: no clipping). Returns the history, a dict of lists; ``grad_norm``
-    holds the gradient's total norm at every step, before clipping. Under grading a recorded run
-    of the same training is restored instead (``lstm_course.replay``).
+    ``eval_every`` steps records the mean training loss since the last record and the accuracy
+    on ``test_batch()``; ``stop_at`` stops as soon as that accuracy reaches it. ``clip``: the
+    largest total norm of the gradient (``None``: no clipping). Returns the history, a dict of
+    lists; ``grad_norm`` holds the gradient's total norm at every step, before clipping. The loop
+    is the course's one, `training.fit`, given the task `Recall`.
     """
-    recipe = dict(steps=steps, max_gap=max_gap, min_gap=min_gap, batch_size=batch_size, lr=lr, clip=clip, seed=seed,
-                  eval_every=eval_every, stop_at=stop_at)
-    return replay.trained(model, recipe, test_batch(), (train,), train=lambda: _train(model, **recipe))
-
-
-def _train(model, steps, max_gap, min_gap, batch_size, lr, clip, seed, eval_every, stop_at):
-    generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    x_test, target_test = test_batch()
-    history = {"step": [], "loss": [], "accuracy": [], "grad_norm": []}
-    max_norm = float("inf") if clip is None else clip
-    for step in range(1, steps + 1):
-        gap = int(torch.randint(min_gap, max_gap + 1, (1,), generator=generator))
-        x, target = make_batch(batch_size, gap, generator)
-        loss = nn.functional.cross_entropy(model(x), target)
-        optimizer.zero_grad()
-        loss.backward()
-        norm = nn.utils.clip_grad_norm_(model.parameters(), max_norm)  # one bad batch must not throw the weights away
-        history["grad_norm"].append(norm.item())  # the norm before clipping
-        optimizer.step()
-        if step % eval_every == 0:
-            history["step"].append(step)
-            history["loss"].append(loss.item())
-            history["accuracy"].append(accuracy(model, x_test, target_test))
-            if stop_at is not None and history["accuracy"][-1] >= stop_at:
-                break
-    return history
+    if steps % eval_every:
+        raise ValueError(f"steps should be a multiple of eval_every ({eval_every}), got {steps}")
+    history = fit(model, Recall(max_gap, min_gap, eval_every), None, test_batch(), epochs=steps // eval_every, lr=lr,
+                  batch_size=batch_size, seed=seed, clip=clip, stop_at=stop_at, progress=progress,
+                  description=f"recall, {steps} steps")
+    return {"step": [eval_every * epoch for epoch in range(1, len(history.validation_accuracy) + 1)],
+            "loss": history.train_loss, "accuracy": history.validation_accuracy, "grad_norm": history.grad_norm}
 
 
 def steps_to_reach(history, bar):

@@ -28,7 +28,7 @@ import torch
 from torch import nn
 
 from lstm_course.text_models import build_model
-from lstm_course.training import History, fit  # noqa: F401  (text.fit, text.History: the shared loop)
+from lstm_course.training import History, fit
 
 # ----------------------------------------------------------------------------- the data
 
@@ -252,6 +252,29 @@ def evaluate(model, data, batch_size=512):
     return loss, (logits.argmax(dim=1) == data.labels).float().mean().item()
 
 
+class Classification:
+    """The task `training.fit` runs for a classifier: shuffled padded batches of sentences (bucketed by
+    length, see `batches`), cross-entropy on the labels, the epoch of best validation accuracy kept."""
+
+    keep_best = "accuracy"
+
+    def __init__(self, bucket=0):
+        self.bucket = bucket
+
+    def steps(self, train, batch_size):
+        return (len(train) + batch_size - 1) // batch_size
+
+    def batches(self, train, batch_size, generator):
+        return batches(train, batch_size, shuffle=True, generator=generator, bucket=self.bucket)
+
+    def loss(self, model, batch, device):
+        ids, lengths, labels = batch
+        return nn.functional.cross_entropy(model(ids.to(device), lengths), labels.to(device)), len(labels)
+
+    def evaluate(self, model, validation):
+        return evaluate(model, validation)
+
+
 # ----------------------------------------------------------------------------- one call for the whole recipe
 
 MIN_COUNT = 2  # a token seen once in training becomes <unk>, so the model learns what <unk> means
@@ -353,8 +376,8 @@ def train_classifier(model="lstm", seed=0, progress=True, limit=None, epochs=Non
     net = build_model(model, len(vocab), **options).to(device or default_device())
     changes = {"epochs": epochs, "lr": lr, "batch_size": batch_size}
     recipe = {**TRAINING[model], **{key: value for key, value in changes.items() if value is not None}}
-    history = fit(net, encode_reviews(train, vocab), encode_reviews(splits["validation"], vocab), seed=seed,
-                  progress=progress, description=f"{model}, seed {seed}", bucket=BUCKET, **recipe)
+    history = fit(net, Classification(BUCKET), encode_reviews(train, vocab), encode_reviews(splits["validation"], vocab),
+                  seed=seed, progress=progress, description=f"{model}, seed {seed}", **recipe)
     return TextClassifier(model, net.eval(), vocab, options, history)
 
 

@@ -1,12 +1,20 @@
-"""The course's one training loop, shared by notebooks 05 and 07: Adam, optional clipping, a progress bar, a History.
+"""The course's one training loop: Adam, clipping, a progress bar, the best epoch kept, a History.
 
-What differs between a classifier and a language model is a *task*: how one epoch's batches are
-made, the loss of one batch, and the score on the validation split. ``fit`` takes it as an
-argument; the default, `Classification`, is notebook 05's.
+The loop knows no task. What differs between notebook 05's classifier, notebook 06's recall task
+and notebook 07's language model is a *task* object handed to ``fit``:
+
+- ``steps(train, batch_size)``: how many batches one epoch has;
+- ``batches(train, batch_size, generator)``: one epoch's batches, drawn with ``generator``;
+- ``loss(model, batch, device)``: ``(mean loss of the batch, how many examples it averages)``;
+- ``evaluate(model, validation)``: ``(mean loss, accuracy)`` on the validation data
+  (``fit`` calls it in eval mode, under ``torch.no_grad()``);
+- ``keep_best``: ``"accuracy"`` (the epoch with the highest validation accuracy), ``"loss"``
+  (the lowest validation loss) or ``None`` (the last epoch).
 """
 
 import copy
 import json
+import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,63 +35,42 @@ class History:
     seconds: list = field(default_factory=list)  # training time so far, evaluation excluded
     best_epoch: int = 0
     step_loss: list = field(default_factory=list)  # every batch's loss, in order
-    grad_norm: list = field(default_factory=list)  # every batch's gradient norm before clipping (when clipping)
+    grad_norm: list = field(default_factory=list)  # every batch's gradient norm, before clipping
 
     @property
     def best_validation_accuracy(self):
         return self.validation_accuracy[self.best_epoch - 1]
 
 
-class Classification:
-    """Notebook 05's task: shuffled padded batches of sentences, cross-entropy on the labels, validation accuracy."""
-
-    keep_best = "accuracy"  # the epoch with the highest validation accuracy
-
-    def __init__(self, bucket=0):
-        self.bucket = bucket
-
-    def steps(self, train, batch_size):
-        return (len(train) + batch_size - 1) // batch_size
-
-    def batches(self, train, batch_size, generator):
-        from lstm_course.text import batches  # here: text imports this module
-
-        return batches(train, batch_size, shuffle=True, generator=generator, bucket=self.bucket)
-
-    def loss(self, model, batch, device):
-        """(mean loss of the batch, how many examples it averages)."""
-        ids, lengths, labels = batch
-        return nn.functional.cross_entropy(model(ids.to(device), lengths), labels.to(device)), len(labels)
-
-    def evaluate(self, model, validation):
-        """(mean cross-entropy, accuracy) on the validation split."""
-        from lstm_course.text import evaluate
-
-        return evaluate(model, validation)
+KEEP_BEST = ("accuracy", "loss", None)
 
 
 def _improved(task, history):
-    """Did the last epoch beat the best one so far, by the task's criterion?"""
+    """Is the last epoch the one to keep so far, by the task's criterion?"""
     if task.keep_best == "loss":
         return history.validation_loss[-1] < history.validation_loss[history.best_epoch - 1]
-    return history.validation_accuracy[-1] > history.best_validation_accuracy
+    if task.keep_best == "accuracy":
+        return history.validation_accuracy[-1] > history.best_validation_accuracy
+    return True
 
 
-def fit(model, train, validation, epochs=8, lr=1e-3, batch_size=64, weight_decay=0.0, seed=0,
-        progress=True, description="training", bucket=0, clip=None, task=None):
-    """Adam on the task's loss; after every epoch, score the validation split and keep the best weights.
+def fit(model, task, train, validation, epochs=8, lr=1e-3, batch_size=64, weight_decay=0.0, seed=0, clip=None,
+        stop_at=None, progress=True, description="training"):
+    """Adam on the task's loss; after every epoch, score the validation data and keep the best weights.
 
-    ``clip``: rescale the gradients so that their norm is at most ``clip`` (None: never); each
-    batch's norm before clipping goes into ``History.grad_norm``. ``task`` (default
-    ``Classification(bucket)``) makes the batches, their loss and the validation score.
-    Returns a History. Batches are drawn with a generator seeded with ``seed``; dropout draws
-    from PyTorch's global generator, which the caller seeds. Under grading a recorded run of
-    the same training is restored instead (``lstm_course.replay``).
+    ``clip``: rescale the gradients so that their norm is at most ``clip`` (None: never); every
+    batch's norm before clipping goes into ``History.grad_norm``. ``stop_at``: stop after the first
+    epoch whose validation accuracy is at least ``stop_at``. Returns a History. Batches are drawn
+    with a generator seeded with ``seed``; dropout draws from PyTorch's global generator, which the
+    caller seeds. Under grading a recorded run of the same training is restored instead
+    (``lstm_course.replay``).
     """
-    task = task or Classification(bucket)
-    recipe = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, clip=clip, task=task)
+    if task.keep_best not in KEEP_BEST:
+        raise ValueError(f"task.keep_best should be one of {KEEP_BEST}, got {task.keep_best!r}")
+    recipe = dict(epochs=epochs, lr=lr, batch_size=batch_size, weight_decay=weight_decay, seed=seed, clip=clip,
+                  stop_at=stop_at, task=task)
     return replay.trained(model, recipe, (train, validation), (fit, type(task)), history_type=History,
-                          train=lambda: _fit(model, train, validation, progress, description, **recipe))
+                          train=lambda: loop(model, train, validation, progress, description, **recipe))
 
 
 def progress_bar(total, description, enabled=True):
@@ -100,28 +87,32 @@ def progress_bar(total, description, enabled=True):
                 miniters=max(1, total // 100), mininterval=1.0)
 
 
-def _fit(model, train, validation, progress, description, epochs, lr, batch_size, weight_decay, seed, clip, task):
+def loop(model, train, validation, progress, description, epochs, lr, batch_size, weight_decay, seed, clip, stop_at,
+         task):
+    """The loop itself, every argument given: what ``fit`` runs when it does not replay a recorded run."""
     device = next(model.parameters()).device
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    max_norm = math.inf if clip is None else clip  # inf: the norm is measured, the gradients left as they are
     history, best_state = History(), None
     bar = progress_bar(epochs * task.steps(train, batch_size), description, enabled=progress)
     elapsed = 0.0
     for epoch in range(1, epochs + 1):
         start, total, seen = time.perf_counter(), 0.0, 0
-        model.train()
+        model.train()  # dropout on
         for batch in task.batches(train, batch_size, generator):
             loss, count = task.loss(model, batch, device)
-            optimizer.zero_grad()
+            optimizer.zero_grad()  # the last batch's gradients out: backward adds to .grad
             loss.backward()
-            if clip is not None:
-                history.grad_norm.append(nn.utils.clip_grad_norm_(model.parameters(), clip).item())
+            history.grad_norm.append(nn.utils.clip_grad_norm_(model.parameters(), max_norm).item())
             optimizer.step()
             history.step_loss.append(loss.item())
             total, seen = total + history.step_loss[-1] * count, seen + count
             bar.update()
         elapsed += time.perf_counter() - start
-        validation_loss, validation_accuracy = task.evaluate(model, validation)
+        model.eval()  # dropout off
+        with torch.no_grad():  # no graph: nothing here is trained
+            validation_loss, validation_accuracy = task.evaluate(model, validation)
         history.train_loss.append(total / seen)
         history.validation_loss.append(validation_loss)
         history.validation_accuracy.append(validation_accuracy)
@@ -129,10 +120,11 @@ def _fit(model, train, validation, progress, description, epochs, lr, batch_size
         if best_state is None or _improved(task, history):
             history.best_epoch, best_state = epoch, copy.deepcopy(model.state_dict())
         bar.set_postfix(epoch=epoch, val_loss=f"{validation_loss:.3f}", val_acc=f"{validation_accuracy:.3f}")
+        if stop_at is not None and validation_accuracy >= stop_at:
+            break
     bar.close()
     model.load_state_dict(best_state)
     return history
-
 
 
 def save_checkpoint(path, model, about, name):

@@ -341,15 +341,15 @@ for name, a, b in zip(names, *gradients.values()):
 print(f"{len(names)} gradients equal to within 1e-10: {', '.join(names[:3])}, ...")
 
 # %% [markdown]
-# The package's tests repeat this comparison, outputs and gradients, for 200 random configurations.
-# `lstm_course.fast_lstm.FastHandLSTM` is the same module with a faster recurrence and a backward
-# pass written by hand; its docstring says what each change gained.
+# `lstm_course.fast_lstm.FastHandLSTM` is the same module with its backward pass written by hand;
+# its docstring says what each change gained, and where. Its forward pass is no faster than
+# `HandLSTM`'s, as the timing below shows.
 #
 # ## 9. How fast is it?
 #
 # Timings depend on the machine, so we time `nn.LSTM` in the same run and print **ratios**: 2.0
 # means twice as slow as `nn.LSTM` (the median of three repeats, one thread). The cell takes about
-# 15 seconds on our machine; your numbers will differ from ours.
+# 15 seconds, and your ratios will differ a little from run to run.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -265,7 +265,7 @@ print({name: values.shape for name, values in gates.items()})
 
 # the loss L = Σ d_output ⊙ output + Σ d_h_n ⊙ h_n + Σ d_c_n ⊙ c_n, so these are its gradients
 d_output = rng.normal(size=output.shape)  # (batch, seq, hidden)
-d_h_n, d_c_n = rng.normal(size=h_n.shape), rng.normal(size=c_n.shape)  # (1, batch, hidden), like h_n and c_n
+d_h_n, d_c_n = rng.normal(size=h_0.shape), rng.normal(size=c_0.shape)  # (batch, hidden); h_n is (1, batch, hidden)
 
 back = numpy_lstm.lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, weights["w_ih"], weights["w_hh"])
 grads = dict(zip(("x", "h_0", "c_0", "w_ih", "w_hh", "b_ih"), back), b_hh=back[-1])  # db serves both biases
@@ -460,7 +460,9 @@ fig = memory_task.plot_gradient_norms({"At initialisation": norms_at_init})
 # section 10 lets you see). Instead each training batch draws its gap between 1 and 50: short
 # gaps give a signal from the start, and the models must then stretch their memory to the long
 # ones. The test is always at gap 50. All four models get the same 400 steps of Adam (learning
-# rate 0.01, gradients clipped to norm 1; section 8 says why), the same batches.
+# rate 0.01, gradients clipped to norm 1; section 8 says why), the same batches. The loop is
+# the course's one, `training.fit`, which trained notebook 05's classifier; `memory_task.Recall`
+# tells it what a batch is here, and every 25 steps it measures the accuracy at gap 50.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -592,7 +594,7 @@ for label, history in histories.items():
 # away what the model has learned. **Gradient clipping by norm** treats the gradients of all the
 # parameters as one long vector: when that vector is longer than a bar, it is shortened to the
 # bar's length, without turning it; when it is shorter, it is left alone. That is `clip=1.0` in
-# `memory_task.train`, which calls `torch.nn.utils.clip_grad_norm_`. (Adam
+# `memory_task.train`: `training.fit` calls `torch.nn.utils.clip_grad_norm_`. (Adam
 # already divides each step by a running average of the gradient's size, so a single spike
 # moves the weights less than it would with plain SGD; but the spike would still enter those
 # averages and skew the steps after it.)

@@ -148,7 +148,7 @@ for number, (x_batch, y_batch) in enumerate(lm.stream_batches(torch.arange(31), 
 # **carry** it from batch to batch, and each row reads its piece of text as one long sequence.
 # (A sentence that falls across a border keeps its beginning in the state.)
 #
-# But we **detach** it. Notebook 06 ([section 9](06_backprop_through_time.ipynb), *truncated
+# But we **detach** it. Notebook 06 ([section 11](06_backprop_through_time.ipynb), *truncated
 # BPTT*) showed why: the state that enters a batch was computed in the batch before, so without
 # `detach()` the next `backward()` would run back into a graph that the last one freed. Detached,
 # the state keeps its values and forgets where they came from: the model can *use* context from
@@ -194,17 +194,15 @@ print(inspect.getsource(lm.NextCharacter))
 #
 # The recipe, `lm.TRAINING`: 2 epochs, Adam with learning rate 0.01, rows of
 # 50 steps, 32 rows to a batch, gradients clipped to norm 1. It runs on one thread, as
-# `setup_notebook()` set. (`progress=False` hides the progress bar, so that the sampling widget
-# below is the notebook's first widget; `progress=True` shows it.) The output of the next cell
-# changes from run to run (the time), so the test suite ignores it; the cell after it checks
-# what must hold.
+# `setup_notebook()` set. The next cell shows the progress bar and the time; the cell after it
+# checks what must hold.
 
 # %%
 print(lm.TRAINING)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-lstm = lm.train_char_lm("lstm", seed=0, progress=False)
+lstm = lm.train_char_lm("lstm", seed=0)
 print(f"trained in {lstm.history.seconds[-1]:.0f} s ({torch.get_num_threads()} thread)")
 
 # %%
@@ -368,8 +366,8 @@ assert lstm_bits["test"] < ngram_bits[2] - 1  # far below the bigram
 # million characters, smoothed well, is a strong model of English spelling, and it is built in
 # about two seconds. Our LSTM had 128 units, two epochs and about half a minute on one thread.
 # A larger one, 256 units trained for 6 epochs (`python benchmarks/char_lm.py --cells lstm
-# --seeds 0 --orders 0 --hidden-size 256 --epochs 6`, six and a half minutes on this shared
-# machine), reached 2.09 bits: still just above the 5-gram. On this much text, counting is hard
+# --seeds 0 --orders 0 --hidden-size 256 --epochs 6`, several minutes of training), reached
+# 2.09 bits: still just above the 5-gram. On this much text, counting is hard
 # to beat quickly. Where the LSTM already wins is size: it is 98,400 numbers, while the 5-gram
 # model keeps 219,887 counts.
 #
@@ -380,7 +378,7 @@ assert lstm_bits["test"] < ngram_bits[2] - 1  # far below the bigram
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-gru = lm.train_char_lm("gru", seed=0, progress=False)
+gru = lm.train_char_lm("gru", seed=0)
 print(f"trained in {gru.history.seconds[-1]:.0f} s; the LSTM took {lstm.history.seconds[-1]:.0f} s")
 
 # %%
@@ -514,6 +512,6 @@ print(f"training: {sum(h.seconds[-1] for h in trained):.0f} s for all the models
 
 # %% [markdown]
 # *Going further (no check):* train a larger model, `lm.train_char_lm("lstm", hidden_size=256,
-# epochs=6)` (six and a half minutes on the course's test machine; 2.09 bits on the test split).
+# epochs=6)` (2.09 bits on the test split; it trains for several minutes).
 # How many more epochs does it need to pass the 5-gram? Which temperature gives the most
 # readable text now?

@@ -4,12 +4,13 @@ nbval checks what the kernel computes; this checks what the learner sees. For ev
 it starts from a fresh copy, runs all cells from JupyterLab's own "Run All Cells", and asserts
 that the kernel started, that no cell shows an error (but those tagged `raises-exception`),
 that every widget renders, that every plot appears as an image, and that the notebook's first
-widget answers when its first control moves. The stored notebook says how many widgets and
+widget with a control (a checkbox, a slider or a text box; not a progress bar) answers when that
+control moves. The stored notebook says how many widgets and
 images each cell shows; tests/browser_report.py judges what the page reports.
 
 The notebooks train for real here, as in a learner's run (nbval replays the recorded runs), and
 each kernel's peak memory must stay within KERNEL_MEMORY_MIB; the peaks are written to
-artifacts/browser/kernel_memory.txt. A screenshot of each notebook's first widget goes to
+artifacts/browser/kernel_memory.txt. A screenshot of that widget goes to
 artifacts/browser/, and one of the whole window when a check fails. Needs Playwright (dev extra) and Chromium (README, "Run the tests"):
 without them these tests skip, except in CI (the CI variable set), where they fail.
 """
@@ -281,15 +282,18 @@ WIDGETS_SETTLED = """() => {
     return widgets && Array.from(panel.node.querySelectorAll('img')).every(img => img.complete);
 }"""
 
-# Marks the first rendered widget with data-first-widget and its first control (a checkbox, a
-# slider or a text box, in the order on screen) with data-first-control; says which kind it is.
+# Marks the first rendered widget that has a control (a checkbox, a slider or a text box), or
+# else the first widget, with data-first-widget, and its first control (in the order on screen)
+# with data-first-control; says which kind it is.
 MARK_FIRST_WIDGET = """() => {
     const notebook = window.jupyterapp.shell.currentWidget.node;
-    const widget = notebook.querySelector('.jp-OutputArea-output .jupyter-widgets');
-    if (!widget) return null;
-    const output = widget.closest('.jp-OutputArea-output');
+    const outputs = Array.from(notebook.querySelectorAll('.jp-OutputArea-output'))
+        .filter(output => output.querySelector('.jupyter-widgets'));
+    if (!outputs.length) return null;
+    const controls = 'input[type=checkbox], .noUi-handle, input[type=text]';
+    const output = outputs.find(output => output.querySelector(controls)) || outputs[0];
     output.setAttribute('data-first-widget', '');
-    const control = output.querySelector('input[type=checkbox], .noUi-handle, input[type=text]');
+    const control = output.querySelector(controls);
     if (!control) return 'none';
     control.setAttribute('data-first-control', '');
     return control.matches('.noUi-handle') ? 'slider' : control.type;

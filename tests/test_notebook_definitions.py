@@ -1,6 +1,7 @@
 """Functions a notebook builds in front of the learner must behave like the package's own."""
 
 import ast
+import copy
 
 import nbformat
 import torch
@@ -13,7 +14,7 @@ from lstm_course.hand_lstm import lstm_forward_tiled
 
 def definitions_from_notebook(path, names):
     """The functions a notebook defines under these names, compiled from its code cells alone."""
-    namespace = {"torch": torch, "lstm_course": lstm_course}
+    namespace = {"torch": torch, "nn": torch.nn, "copy": copy, "lstm_course": lstm_course}
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code":
             tree = ast.parse(cell.source)

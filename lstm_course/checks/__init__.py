@@ -14,6 +14,7 @@ from lstm_course.checks.hand_counter import check_count_to_seven, check_counter_
 from lstm_course.checks.forward import check_lstm_forward, check_lstm_forward_reverse, check_two_layer_forward
 from lstm_course.checks.shapes import check_backward_final_state, check_final_states, check_initial_states
 from lstm_course.checks.text import check_classifier_forward, check_last_real_states, check_masked_max, check_tokenize
+from lstm_course.checks.training_loop import check_training_loop
 from lstm_course.checks.backprop import check_clip_by_norm, check_lstm_backward, check_lstm_step_backward
 from lstm_course.checks.language_model import check_loss_in_bits, check_sample_next, check_stream_loss
 

@@ -88,18 +88,18 @@ def sentence(text):
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def fresh(value):
+def copy_of(value):
     """A copy of an argument, so that a learner's answer that writes into it cannot change the check's data."""
     if isinstance(value, np.ndarray):
         return value.copy()
     if isinstance(value, torch.Tensor):
         return value if value.requires_grad else value.clone()
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple takes its fields one by one
-        return type(value)(*(fresh(item) for item in value))
+        return type(value)(*(copy_of(item) for item in value))
     if isinstance(value, (tuple, list)):
-        return type(value)(fresh(item) for item in value)
+        return type(value)(copy_of(item) for item in value)
     if isinstance(value, dict):
-        return {key: fresh(item) for key, item in value.items()}
+        return {key: copy_of(item) for key, item in value.items()}
     return value
 
 
@@ -207,7 +207,7 @@ def call(function, *args, **kwargs):
     """
     if not callable(function):
         raise Mistake(f"expected a function, got {type(function).__name__}: pass the function itself, without ()")
-    given = fresh(args), fresh(kwargs)
+    given = copy_of(args), copy_of(kwargs)
     try:
         result = function(*given[0], **given[1])
     except NotImplementedError:
