@@ -486,8 +486,8 @@ assert min(accuracy_at_50[label] for label in ("LSTM", "LSTM, forget bias 1", "G
 assert all(first_at_99[label] is not None for label in ("LSTM", "LSTM, forget bias 1", "GRU"))
 
 # %% [markdown]
-# (The loss is the last training batch's, whose gap is random; the accuracy is on the 512
-# test sequences at gap 50.)
+# (The loss is the mean over the last 25 training batches, whose gaps are random; the accuracy
+# is on the 512 test sequences at gap 50.)
 
 # %%
 fig = memory_task.plot_training(histories)
