@@ -16,7 +16,7 @@ import time
 import numpy as np
 
 from lstm_course import language_model as lm
-from lstm_course import setup_notebook
+from lstm_course import ngrams, setup_notebook
 
 
 def main():
@@ -31,7 +31,7 @@ def main():
 
     for order in range(1, args.orders + 1):
         start = time.perf_counter()
-        test, validation = lm.ngram_bits_per_char(order, "test"), lm.ngram_bits_per_char(order, "validation")
+        test, validation = ngrams.ngram_bits_per_char(order, "test"), ngrams.ngram_bits_per_char(order, "validation")
         print(f"{order}-gram: test {test:.3f}, validation {validation:.3f} bits per character "
               f"({time.perf_counter() - start:.1f} s)", flush=True)
     results = {}

@@ -16,7 +16,7 @@ import time
 import numpy as np
 import torch
 
-from lstm_course import setup_notebook, text
+from lstm_course import setup_notebook, sentiment
 
 # label -> (model name, options of the model or of its training recipe)
 VARIANTS = {
@@ -40,10 +40,10 @@ def trained(label, seed, threads, save_dir=None):
         name, options = VARIANTS[label]
         if name is None:  # an average of other variants
             parts = [trained(part, seed, threads, save_dir) for part in options]
-            _trained[label, seed] = text.Averaged(*(c for c, _ in parts)), sum(s for _, s in parts)
+            _trained[label, seed] = sentiment.Averaged(*(c for c, _ in parts)), sum(s for _, s in parts)
         else:
             setup_notebook(seed=seed, threads=threads)
-            classifier = text.train_classifier(name, seed=seed, progress=False, **options)
+            classifier = sentiment.train_classifier(name, seed=seed, progress=False, **options)
             if save_dir:
                 classifier.save(f"{save_dir}/{label.replace(', ', '_').replace(' ', '_')}_seed{seed}")
             _trained[label, seed] = classifier, classifier.history.seconds[-1]
@@ -53,7 +53,7 @@ def trained(label, seed, threads, save_dir=None):
 def run(label, seed, threads, save_dir=None):
     start = time.perf_counter()
     classifier, seconds = trained(label, seed, threads, save_dir)
-    pairs = text.order_pair_scores(classifier)
+    pairs = sentiment.order_pair_scores(classifier)
     history = getattr(classifier, "history", None)
     return {
         "model": label, "seed": seed, "threads": threads,

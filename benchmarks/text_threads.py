@@ -10,7 +10,7 @@ import argparse
 
 import numpy as np
 
-from lstm_course import setup_notebook, text
+from lstm_course import setup_notebook, sentiment
 
 
 def main():
@@ -25,7 +25,7 @@ def main():
     for repeat in range(args.repeats):
         for threads in args.threads:
             setup_notebook(seed=0, threads=threads)
-            classifier = text.train_classifier(args.model, seed=0, epochs=args.epochs, progress=False)
+            classifier = sentiment.train_classifier(args.model, seed=0, epochs=args.epochs, progress=False)
             seconds = classifier.history.seconds[-1] / args.epochs
             per_epoch[threads].append(seconds)
             print(f"{threads} thread(s): {seconds:5.1f} s per epoch, validation accuracy "

@@ -1,27 +1,26 @@
-"""Notebook 07: a character-level language model of the movie-review sentences, and n-gram baselines.
+"""Notebook 07: a character-level language model of the movie-review sentences.
 
-The sentences are notebook 05's (`lstm_course.text`), on the same train / validation / test
+The sentences are notebook 05's (`lstm_course.reviews`), on the same train / validation / test
 split, cleaned to plain ASCII. A split is one stream of characters: every sentence followed by
 ``"\\n"``, which also stands first, as the start symbol.
 
     lm = train_char_lm("lstm", seed=0)
     lm.bits_per_char("test")
     lm.sample("The plot", length=80, temperature=0.8, seed=0)
-    ngram_bits_per_char(5, "test")
+
+The n-gram baselines are in `lstm_course.ngrams`, the look inside the cells in
+`lstm_course.cell_traces`.
 """
 
-import functools
 import math
 import re
 import unicodedata
 
-import numpy as np
 import torch
 from torch import nn
 
-from lstm_course import text
-from lstm_course.text import default_device
-from lstm_course.training import History, fit, load_checkpoint, save_checkpoint
+from lstm_course import reviews
+from lstm_course.training import History, default_device, fit, load_checkpoint, save_checkpoint
 
 START = "\n"  # ends every sentence, and stands before the first: the start symbol
 ALPHABET = START + "".join(chr(code) for code in range(32, 127))  # the newline and printable ASCII: 96 symbols
@@ -85,9 +84,9 @@ def plain(sentence):
 
 def load_sentences(split):
     """One split of notebook 05's sentences, as plain ASCII strings in the file's order."""
-    if split not in text.SPLITS:
-        raise ValueError(f"split should be one of {text.SPLITS}, got {split!r}")
-    return [plain(review.text) for review in text.load_splits()[split]]
+    if split not in reviews.SPLITS:
+        raise ValueError(f"split should be one of {reviews.SPLITS}, got {split!r}")
+    return [plain(review.text) for review in reviews.load_splits()[split]]
 
 
 def encode_sentences(sentences, vocab):
@@ -219,7 +218,7 @@ class NextCharacter:
         return evaluate_stream(model, validation)
 
 
-def _pieces(ids, start_id, rows):
+def stream_pieces(ids, start_id, rows):
     """Cut a stream at start symbols into about ``rows`` pieces: inputs and targets (rows, longest), pads -100."""
     starts = torch.nonzero(ids[:-1] == start_id).flatten()
     wanted = torch.linspace(0, len(ids) - 1, rows + 1)[:-1]
@@ -237,7 +236,7 @@ EVALUATION_ROWS = 32
 EVALUATION_STEPS = 64  # time steps run at once when scoring: the memory used stays small on a whole split
 
 
-def _chunks(length, steps):
+def step_chunks(length, steps):
     """Slices of ``range(length)``, ``steps`` at a time."""
     return [slice(start, start + steps) for start in range(0, length, steps)]
 
@@ -252,9 +251,9 @@ def evaluate_stream(model, ids, rows=EVALUATION_ROWS, steps=EVALUATION_STEPS):
     """
     model.eval()
     device = next(model.parameters()).device
-    x, y = _pieces(ids, int(ids[0]), rows)
+    x, y = stream_pieces(ids, int(ids[0]), rows)
     state, nats, right = None, 0.0, 0
-    for part in _chunks(x.shape[1], steps):
+    for part in step_chunks(x.shape[1], steps):
         logits, state = model(x[:, part].to(device), state)
         logits, targets = logits.reshape(-1, logits.shape[-1]), y[:, part].reshape(-1).to(device)
         nats += nn.functional.cross_entropy(logits, targets, ignore_index=-100, reduction="sum").item()
@@ -358,207 +357,3 @@ def train_char_lm(cell="lstm", seed=0, progress=True, limit=None, lstm_class=Non
                   lr=recipe["lr"], batch_size=recipe["batch_size"], seed=seed, clip=recipe["clip"], progress=progress,
                   description=f"{cell}, seed {seed}")
     return LanguageModel(net.eval(), vocab, settings, history)
-
-
-# ----------------------------------------------------------------------------- n-grams
-
-
-class KneserNey:
-    """Interpolated Kneser-Ney character n-grams, counted on one stream of ids.
-
-    The highest order counts n-grams; each lower order counts, for each (k-gram), how many
-    different symbols come before it (its *continuation count*). At each order the discount is
-    ``D = n1 / (n1 + 2 n2)`` (n1, n2: how many n-grams occur once, twice), and what it frees
-    goes to the next lower order; below the unigrams is the uniform distribution.
-    """
-
-    def __init__(self, order, ids, vocab_size, start_id=0):
-        if isinstance(order, bool) or not isinstance(order, int) or order < 1:
-            raise ValueError(f"order should be an int >= 1, got {order!r}")
-        self.order, self.vocab_size, self.start_id = order, vocab_size, start_id
-        grams = self._codes(self._padded(ids), order)[order - 1 :]  # every n-gram with a real target
-        self.tables = {}
-        for m in range(order, 0, -1):
-            if m == order:
-                codes, counts = np.unique(grams, return_counts=True)
-            else:  # continuation counts: distinct symbols before each m-gram, i.e. how many (m+1)-grams end with it
-                codes, counts = np.unique(self.tables[m + 1]["codes"] % vocab_size**m, return_counts=True)
-            contexts, first = np.unique(codes // vocab_size, return_index=True)
-            n1, n2 = np.sum(counts == 1), np.sum(counts == 2)
-            self.tables[m] = dict(codes=codes, counts=counts, contexts=contexts,
-                                  totals=np.add.reduceat(counts, first), types=np.diff(np.append(first, len(codes))),
-                                  discount=n1 / (n1 + 2 * n2) if n1 + n2 else 0.5)
-
-    def _padded(self, ids):
-        return np.concatenate([np.full(self.order - 1, self.start_id), np.asarray(ids, dtype=np.int64)])
-
-    def _codes(self, padded, m):
-        """The code of the m-gram ending at each position of ``padded`` (base vocab_size; the first m - 1 are partial)."""
-        codes = np.zeros(len(padded), dtype=np.int64)
-        for j in range(m):
-            shifted = np.zeros(len(padded), dtype=np.int64)
-            shifted[j:] = padded[: len(padded) - j]
-            codes += shifted * self.vocab_size**j
-        return codes
-
-    @staticmethod
-    def _lookup(keys, values, queries):
-        where = np.searchsorted(keys, queries).clip(max=len(keys) - 1)
-        return np.where(keys[where] == queries, values[where], 0)
-
-    def _probabilities(self, contexts, targets):
-        """P(target | context), with ``contexts`` (n,) codes of the order - 1 symbols before each target."""
-        p = np.full(len(targets), 1.0 / self.vocab_size)
-        for m in range(1, self.order + 1):
-            table = self.tables[m]
-            context = contexts % self.vocab_size ** (m - 1)  # the last m - 1 symbols
-            count = self._lookup(table["codes"], table["counts"], context * self.vocab_size + targets)
-            total = self._lookup(table["contexts"], table["totals"], context)
-            types = self._lookup(table["contexts"], table["types"], context)
-            seen = total > 0
-            d, safe = table["discount"], np.where(seen, total, 1)
-            p = np.where(seen, np.maximum(count - d, 0) / safe + d * types / safe * p, p)
-        return p
-
-    def probabilities(self, context_ids):
-        """The distribution (vocab_size,) of the next symbol after ``context_ids`` (the last order - 1 count)."""
-        padded = self._padded(list(context_ids))
-        code = self._codes(padded, self.order - 1)[-1] if self.order > 1 else 0
-        return self._probabilities(np.full(self.vocab_size, code), np.arange(self.vocab_size))
-
-    def bits_per_char(self, ids):
-        """Mean -log2 P over every symbol of the stream ``ids`` after the first, each from the symbols before it."""
-        padded = self._padded(ids)
-        contexts = self._codes(padded, self.order - 1)[self.order - 1 : -1] if self.order > 1 else np.zeros(len(ids) - 1, dtype=np.int64)
-        return float(-np.log2(self._probabilities(contexts, np.asarray(ids[1:], dtype=np.int64))).mean())
-
-
-@functools.cache
-def _split_stream(split):
-    vocab = CharVocabulary()
-    return stream(encode_sentences(load_sentences(split), vocab), vocab).numpy()
-
-
-@functools.lru_cache(maxsize=1)
-def ngram_model(order):
-    """A KneserNey model of the given order, counted on the training split (the last one asked for is kept)."""
-    vocab = CharVocabulary()
-    return KneserNey(order, _split_stream("train"), len(vocab), vocab.start_id)
-
-
-def ngram_bits_per_char(order, split="test"):
-    """Bits per character of the interpolated Kneser-Ney n-gram model of ``order`` on one split."""
-    return ngram_model(order).bits_per_char(_split_stream(split))
-
-
-# ----------------------------------------------------------------------------- looking inside
-
-
-@torch.no_grad()
-def lstm_state_chunks(model, ids, steps=EVALUATION_STEPS):
-    """Yield ``(part, h, c)``: ``part`` a slice of the steps of ``ids`` (batch, seq), ``h`` and ``c``
-    (batch, len(part), hidden) after each of those steps, from a one-layer LSTM CharLM.
-
-    ``nn.LSTM`` returns every step's ``h`` but only the last ``c``; the gates of all steps come
-    from one matmul, given the ``h`` before each step, and then ``c`` is one line per step.
-    The text is read ``steps`` characters at a time, the state carried, so that the gates of a
-    long text are never all held at once.
-    """
-    rnn, state = model.rnn, None
-    h_t = c_t = torch.zeros(ids.shape[0], rnn.hidden_size, device=ids.device)  # the state before the first step
-    for part in _chunks(ids.shape[1], steps):
-        x = model.embedding(ids[:, part])  # (batch, steps, embedding_dim)
-        h, state = rnn(x, state)  # (batch, steps, hidden)
-        h_prev = torch.cat([h_t[:, None], h[:, :-1]], dim=1)
-        z = x @ rnn.weight_ih_l0.T + rnn.bias_ih_l0 + h_prev @ rnn.weight_hh_l0.T + rnn.bias_hh_l0  # (batch, steps, 4 * hidden)
-        i, f, g, o = z.chunk(4, dim=-1)  # PyTorch's gate order
-        i, f, g = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g)
-        c = torch.empty_like(h)
-        for t in range(x.shape[1]):
-            c_t = f[:, t] * c_t + i[:, t] * g[:, t]
-            c[:, t] = c_t
-        h_t = h[:, -1]
-        yield part, h, c
-
-
-def lstm_states(model, ids):
-    """``h`` and ``c`` after every step of ``ids`` (batch, seq), each (batch, seq, hidden), from a one-layer LSTM CharLM."""
-    chunks = [(h, c) for _, h, c in lstm_state_chunks(model, ids)]
-    return torch.cat([h for h, _ in chunks], dim=1), torch.cat([c for _, c in chunks], dim=1)
-
-
-VOWELS = frozenset("aeiouAEIOU")
-
-
-def character_features(characters):
-    """What each character of a text is: a dict of name -> array (len(characters),), for correlating with cells."""
-    letter = np.array([c.isalpha() for c in characters])
-    in_word, in_sentence, word, sentence = [], [], 0, 0
-    for c, is_letter in zip(characters, letter):
-        word = word + 1 if is_letter else 0
-        sentence = 0 if c == START else sentence + 1
-        in_word.append(word)
-        in_sentence.append(sentence)
-    return {
-        "a letter": letter.astype(float),
-        "a vowel": np.array([c in VOWELS for c in characters], dtype=float),
-        "position in the word": np.array(in_word, dtype=float),
-        "position in the sentence": np.array(in_sentence, dtype=float),
-    }
-
-
-def cell_values_of(lm, sentences):
-    """The cell state ``c`` (n, hidden) after each character of the sentences' stream, and those n characters.
-
-    The stream is cut into pieces run side by side (as when scoring); each piece's values are
-    written straight into their place in the result, a chunk of steps at a time.
-    """
-    ids = stream(encode_sentences(sentences, lm.vocab), lm.vocab)
-    x, y = _pieces(ids, lm.vocab.start_id, EVALUATION_ROWS)
-    real = y != -100  # (rows, longest): each row's characters, then padding
-    lengths = real.sum(dim=1).tolist()
-    offsets = np.cumsum([0] + lengths)  # where each row's characters begin in the result
-    values = np.empty((offsets[-1], lm.model.rnn.hidden_size), dtype=np.float32)
-    for part, _, c in lstm_state_chunks(lm.model, x.to(lm.device)):
-        c = c.cpu().numpy()
-        for row, length in enumerate(lengths):
-            n = min(part.stop, length) - part.start  # this row's characters in this chunk
-            if n > 0:
-                values[offsets[row] + part.start : offsets[row] + part.start + n] = c[row, :n]
-    return values, lm.vocab.decode(x[real])
-
-
-def correlations(values, features, units=16):
-    """Pearson correlation of every unit (column of ``values``) with every feature: name -> (hidden,).
-
-    Computed in float64, ``units`` columns at a time, so that no copy of the whole ``values`` is made.
-    """
-    standard = {name: (f - f.mean()) / (f.std() + 1e-12) for name, f in features.items()}
-    result = {name: np.empty(values.shape[1]) for name in features}
-    for start in range(0, values.shape[1], units):
-        part = values[:, start : start + units].astype(np.float64)
-        part = (part - part.mean(axis=0)) / (part.std(axis=0) + 1e-12)
-        for name, f in standard.items():
-            result[name][start : start + units] = part.T @ f / len(f)
-    return result
-
-
-def plot_values_over_text(characters, rows, labels, width=64, title=None):
-    """Each character on a coloured square, one panel per row of ``rows`` (values in [-1, 1]), as in Karpathy's pictures."""
-    import matplotlib.pyplot as plt
-
-    characters = characters[: width * max(1, len(characters) // width)]
-    lines = math.ceil(len(characters) / width)
-    fig, axes = plt.subplots(len(rows), 1, figsize=(width * 0.16, len(rows) * (lines * 0.3 + 0.45)), squeeze=False)
-    for ax, values, label in zip(axes[:, 0], rows, labels):
-        grid = np.full((lines, width), np.nan)
-        grid.flat[: len(characters)] = np.clip(values[: len(characters)], -1, 1)
-        ax.imshow(grid, cmap="coolwarm", vmin=-1, vmax=1, aspect="auto")
-        for k, c in enumerate(characters):
-            ax.text(k % width, k // width, "⏎" if c == START else c, ha="center", va="center", fontsize=8, family="monospace")
-        ax.set_xticks([]), ax.set_yticks([])
-        ax.set_title(label, fontsize=9, loc="left")
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig

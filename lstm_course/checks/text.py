@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from lstm_course.checks._core import Mistake, as_array, call, check, expect_close, with_hint
-from lstm_course.text import pad_batch, tokenize
+from lstm_course.reviews import pad_batch, tokenize
 from lstm_course.text_models import LSTMClassifier
 
 # ---------------------------------------------------------------------------------------------
