@@ -3,7 +3,7 @@
     python benchmarks/text_compare.py                   # every model, seeds 0 1 2, one thread
     python benchmarks/text_compare.py --models bow lstm --seeds 0 --threads 2
 
-Each run trains with `lstm_course.text.train_classifier` on the course's fixed split and prints
+Each run trains with `lstm_course.sentiment.train_classifier` on the course's fixed split and prints
 one line; the table at the end holds the mean over the seeds. The figures quoted in notebook 05
 as "measured offline" come from this script. Training time is wall-clock time of the training
 steps (evaluation excluded), so it grows when other programs share the CPU.

@@ -57,10 +57,10 @@ print("device:", device.type)
 # left out. Nothing is downloaded here.
 
 # %%
-reviews = reviews.load_reviews()
-n_fresh = sum(review.label for review in reviews)
-print(f"{len(reviews):,} sentences: {n_fresh:,} fresh, {len(reviews) - n_fresh:,} rotten")
-for review in reviews[:3]:
+sentences = reviews.load_reviews()
+n_fresh = sum(review.label for review in sentences)
+print(f"{len(sentences):,} sentences: {n_fresh:,} fresh, {len(sentences) - n_fresh:,} rotten")
+for review in sentences[:3]:
     print(f"  {reviews.LABELS[review.label]:6s}  {review.text}")
 
 # %% [markdown]
