@@ -129,8 +129,10 @@ class _Watch:
 
 
 def _steps(events):
-    """For each step: (backwards since the last step, zero_grad since the last step and before its backward,
-    the norm that step was given, that backward's norm before clipping, the norm the next zero_grad found)."""
+    """One dict per ``step``: how many backwards came since the last step (``backwards``), whether a
+    zero_grad came before them (``zeroed``) or after one (``erased``), the gradient norm the step was
+    given (``given``), its backward's norm before clipping (``before_clip``) and the norm the next
+    zero_grad found (``next_zero``)."""
     steps, backwards, zeroed, zeroed_after_backward, before_clip = [], 0, False, False, None
     for k, (name, norm) in enumerate(events):
         if name == "backward":
