@@ -1,4 +1,5 @@
-"""Figures of the course: the LSTM cell diagram, gates over time, the counter's outputs.
+"""Figures of the course: the LSTM cell diagram, gates over time, the counter's outputs (the palette and
+the shapes the diagrams share are in `lstm_course.drawing`).
 
 Every function returns a matplotlib ``Figure`` and never calls ``plt.show()``.
 """
@@ -7,23 +8,12 @@ from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch
-from matplotlib.path import Path
+from matplotlib.patches import Circle
 
-from lstm_course import counter
+from lstm_course import counter, drawing
+from lstm_course.drawing import INK, MUTED, MUTED_TEXT, PART_COLOURS
 
 HIGHLIGHTS = (None, "i", "f", "g", "o", "c", "h")
-PART_COLOURS = {
-    "i": "#1f77b4",  # input gate: blue
-    "f": "#d62728",  # forget gate: red
-    "g": "#2ca02c",  # candidate: green
-    "o": "#9467bd",  # output gate: purple
-    "c": "#e67e00",  # cell state: orange
-    "h": "#008b8b",  # hidden state: teal
-}
-INK = "#333333"  # parts that belong to no single gate, when nothing is highlighted
-MUTED = "#c8c8c8"  # everything but the highlighted part
-MUTED_TEXT = "#a0a0a0"
 TRACE_KEYS = ("i", "f", "g", "o", "c", "h")
 
 # --- the cell diagram -------------------------------------------------------------------
@@ -74,29 +64,15 @@ class _Painter:
 
 def _arrow(ax, paint, points, parts, gid, head=True):
     """A polyline through ``points``, with an arrow head at the end if ``head``."""
-    patch = FancyArrowPatch(
-        path=Path(points),
-        arrowstyle="-|>" if head else "-",
-        mutation_scale=paint.font(12 + 3 * (paint.highlight in parts)),
-        color=paint.colour(parts),
-        linewidth=paint.width(parts),
-        joinstyle="miter",
-        zorder=1,
-        gid=gid,
-    )
-    ax.add_patch(patch)
-    return patch
+    return drawing.arrow(ax, points, paint.colour(parts), paint.width(parts), head=head,
+                         head_size=paint.font(12 + 3 * (paint.highlight in parts)), zorder=1, gid=gid)
 
 
 def _box(ax, paint, centre, size, lines, parts, gid):
     """A rounded box with one or two lines of text: a gate or the tanh of the cell state."""
     (x, y), (w, h) = centre, size
-    colour = paint.colour(parts)
-    patch = FancyBboxPatch(
-        (x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0,rounding_size=0.15",
-        facecolor="white", edgecolor=colour, linewidth=paint.width(parts), zorder=2, gid=gid,
-    )
-    ax.add_patch(patch)
+    patch = drawing.box(ax, centre, w, h, paint.colour(parts), linewidth=paint.width(parts), rounding=0.15, zorder=2,
+                        gid=gid)
     style = dict(ha="center", va="center", color=paint.text_colour(parts), zorder=3)
     if len(lines) == 1:
         ax.text(x, y, lines[0], fontsize=paint.font(11), **style)
@@ -205,9 +181,8 @@ def draw_lstm_cell(highlight=None, ax=None):
         fig, ax = plt.subplots()
         ax.set_position([0.01, 0.01, 0.98, 0.98])
     paint = _Painter(highlight, _font_scale(ax))
-    body = FancyBboxPatch((1.5, 0.9), 8.8, 6.85, boxstyle="round,pad=0,rounding_size=0.4",
-                          facecolor="#f6f6f6", edgecolor="#dddddd", zorder=0, gid="cell_body")
-    ax.add_patch(body)
+    drawing.box(ax, (5.9, 4.325), 8.8, 6.85, "#dddddd", fill="#f6f6f6", linewidth=1.0, rounding=0.4, zorder=0,
+                gid="cell_body")
     _draw_inputs(ax, paint)
     _draw_gates(ax, paint)
     _draw_cell_state(ax, paint)

@@ -26,20 +26,18 @@ import ast
 import operator
 import textwrap
 
-import matplotlib.patheffects as path_effects
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+from matplotlib.patches import Rectangle
 
+from lstm_course import drawing
+from lstm_course.drawing import DIRECTION_COLOURS, HIGHLIGHT_EDGE, HIGHLIGHT_FILL, INK, MUTED, MUTED_TEXT
 from lstm_course.shapes import config_text, lstm_config, num_directions, output_width
 
 TENSORS = ("output", "h_n", "c_n")
 MAX_SEQ_LEN, MAX_LAYERS = 8, 4
 DIRECTION_NAMES = ("forward", "backward")
 ARROWS = ("→", "←")
-DIRECTION_COLOURS = ("#1f77b4", "#d9480f")  # forward blue, backward orange
-HIGHLIGHT_FILL, HIGHLIGHT_EDGE = "#ffd43b", "#212529"
-INK, MUTED, MUTED_TEXT = "#343a40", "#ced4da", "#adb5bd"
 INPUT_COLOUR = "#495057"
 
 # ----------------------------------------------------------------------------- the logic
@@ -263,22 +261,6 @@ class _Painter:
         return self.selection is not None and (layer, direction, t) in self.selection["cells"]
 
 
-def _arrow(ax, start, end, colour, width=1.1, halo=False, zorder=2, style="-|>", dashed=False, gid=None):
-    arrow = FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=9, color=colour, linewidth=width,
-                            shrinkA=0, shrinkB=0, zorder=zorder, linestyle="--" if dashed else "-", gid=gid)
-    if halo:  # a white edge, so that where two arrows cross the one on top reads as a bridge
-        arrow.set_path_effects([path_effects.Stroke(linewidth=width + 3.5, foreground="white"), path_effects.Normal()])
-    ax.add_patch(arrow)
-
-
-def _box(ax, centre, width, height, edge, fill, gid, linewidth=1.4, zorder=3, rounding=0.08):
-    x, y = centre
-    patch = FancyBboxPatch((x - width / 2, y - height / 2), width, height, boxstyle=f"round,pad=0,rounding_size={rounding}",
-                           facecolor=fill, edgecolor=edge, linewidth=linewidth, zorder=zorder, gid=gid)
-    ax.add_patch(patch)
-    return patch
-
-
 def _input_label(config, t):
     return f"input[:, {t}]" if config["batch_first"] else f"input[{t}]"
 
@@ -289,7 +271,7 @@ def _output_label(config, t):
 
 def _draw_inputs(ax, lay, config, muted):
     for t in range(lay.T):
-        _box(ax, (lay.x(t), 0.35), 1.0 if lay.D == 2 else 0.95, 0.36, MUTED if muted else INPUT_COLOUR, "white", f"input_t{t}")
+        drawing.box(ax, (lay.x(t), 0.35), 1.0 if lay.D == 2 else 0.95, 0.36, MUTED if muted else INPUT_COLOUR, gid=f"input_t{t}")
         ax.text(lay.x(t), 0.35, _input_label(config, t), ha="center", va="center", fontsize=7.5,
                 color=MUTED_TEXT if muted else INPUT_COLOUR, zorder=4)
 
@@ -302,8 +284,8 @@ def _draw_cells(ax, lay, paint):
                 picked = paint.cell(layer, d, t)
                 edge = HIGHLIGHT_EDGE if picked else (colour if paint.on() else MUTED)
                 fill = HIGHLIGHT_FILL if picked else "white"
-                _box(ax, (lay.x(t, d), lay.cell_y(layer, d)), _CELL_W, _CELL_H, edge, fill, f"cell_l{layer}_d{d}_t{t}",
-                     linewidth=2.4 if picked else 1.4)
+                drawing.box(ax, (lay.x(t, d), lay.cell_y(layer, d)), _CELL_W, _CELL_H, edge, fill,
+                            linewidth=2.4 if picked else 1.4, gid=f"cell_l{layer}_d{d}_t{t}")
                 text_colour = HIGHLIGHT_EDGE if picked else (colour if paint.on() else MUTED_TEXT)
                 ax.text(lay.x(t, d), lay.cell_y(layer, d), ARROWS[d] if lay.D == 2 else "LSTM", ha="center", va="center",
                         fontsize=11 if lay.D == 2 else 7, color=text_colour, zorder=4, fontweight="bold")
@@ -314,7 +296,7 @@ def _draw_cells(ax, lay, paint):
                 sign = 1 if d == 0 else -1
                 start = (lay.x(a, d) + sign * _CELL_W / 2, y)
                 end = (lay.x(b, d) - sign * _CELL_W / 2, y)
-                _arrow(ax, start, end, colour if paint.on() else MUTED, width=1.3, zorder=5, halo=True)
+                drawing.arrow(ax, (start, end), colour if paint.on() else MUTED, 1.3, zorder=5, halo=True)
 
 
 def _draw_feeds(ax, lay, paint):
@@ -342,12 +324,12 @@ def _draw_feeds(ax, lay, paint):
                 ax.plot(xs, ys, color=colour, linewidth=1.0, zorder=1, solid_capstyle="butt", gid=f"feed_l{layer}_t{t}")
             for d in range(lay.D):
                 bottom = (lay.x(t, d), lay.cell_y(layer, d) - _CELL_H / 2)
-                _arrow(ax, fork, bottom, colour, width=0.9, zorder=1, gid=f"feed_l{layer}_d{d}_t{t}")
+                drawing.arrow(ax, (fork, bottom), colour, 0.9, zorder=1, gid=f"feed_l{layer}_d{d}_t{t}")
                 top = (lay.x(t, d), lay.cell_y(layer, d) + _CELL_H / 2)
                 bar = (lay.bar_half_x(t, d), lay.bar_y(layer) - _BAR_H / 2)
                 shown = layer == lay.L - 1 and paint.selection is not None and (t, d) in paint.selection["outputs"]
                 up = HIGHLIGHT_EDGE if shown else (DIRECTION_COLOURS[d] if paint.on() else MUTED)
-                _arrow(ax, top, bar, up, width=1.6 if shown else 0.9, zorder=6 if shown else 1, halo=shown)
+                drawing.arrow(ax, (top, bar), up, 1.6 if shown else 0.9, zorder=6 if shown else 1, halo=shown)
 
 
 def _draw_bars(ax, lay, config, selection):
@@ -407,9 +389,9 @@ def _draw_states(ax, lay, paint, selection):
             picked = selection is not None and k in selection["states"]
             on = paint.on() or picked
             colour = DIRECTION_COLOURS[d] if on else MUTED
-            _arrow(ax, (end_x, y), (box_x - sign * 0.42, y), HIGHLIGHT_EDGE if picked else colour, width=1.3, zorder=2)
-            _box(ax, (box_x, y), 0.84, 0.5, HIGHLIGHT_EDGE if picked else colour, HIGHLIGHT_FILL if picked else "white",
-                 f"state_{k}", linewidth=2.4 if picked else 1.2, rounding=0.05)
+            drawing.arrow(ax, ((end_x, y), (box_x - sign * 0.42, y)), HIGHLIGHT_EDGE if picked else colour, 1.3, zorder=2)
+            drawing.box(ax, (box_x, y), 0.84, 0.5, HIGHLIGHT_EDGE if picked else colour, HIGHLIGHT_FILL if picked else "white",
+                        linewidth=2.4 if picked else 1.2, rounding=0.05, gid=f"state_{k}")
             for name, dy in (("h_n", 0.1), ("c_n", -0.11)):
                 bold = picked and selection["tensor"] == name
                 ax.text(box_x, y + dy, f"{name}[{k}]", ha="center", va="center", fontsize=7.5, zorder=4,
@@ -417,7 +399,7 @@ def _draw_states(ax, lay, paint, selection):
                         fontweight="bold" if bold else "normal")
             start_x = lay.x(lay.T - 1 - final, d) - sign * _CELL_W / 2
             label_x = lay.x(lay.T - 1 - final) - sign * (lay.dx / 2 + 0.3)
-            _arrow(ax, (label_x, y), (start_x, y), MUTED, width=0.9, zorder=2, dashed=True)
+            drawing.arrow(ax, ((label_x, y), (start_x, y)), MUTED, 0.9, zorder=2, dashed=True)
             ax.text(label_x - sign * 0.05, y, f"h_0[{k}]\nc_0[{k}]", ha="right" if d == 0 else "left", va="center",
                     fontsize=6.5, color=MUTED_TEXT, linespacing=1.1)
             name = f"layer {layer}" + (f" {DIRECTION_NAMES[d]} {ARROWS[d]}" if lay.D == 2 else "")
