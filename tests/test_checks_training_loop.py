@@ -133,6 +133,16 @@ def test_each_slip_gets_its_own_diagnosis(slip):
     assert not any(text in result.message for text in others), result.message
 
 
+def test_a_loop_with_an_optimizer_of_its_own_is_told_to_use_the_one_given():
+    def own_optimizer(model, optimizer, train_batches, validation_batches, epochs, clip):
+        return make_train()(model, torch.optim.Adam(model.parameters(), lr=0.1), train_batches, validation_batches,
+                            epochs, clip)
+
+    result = check_training_loop(own_optimizer)
+    assert not result and "never through the `optimizer` that `train` was given" in result.message
+    assert "was never called" in check_training_loop(lambda model, *args: [0.5] * 6).message  # nothing trained
+
+
 def test_an_answer_that_returns_nothing_or_too_few_accuracies_is_told_so():
     assert "returned None" in check_training_loop(lambda *args: None).message
     short = check_training_loop(lambda model, optimizer, train, validation, epochs, clip: [0.5])

@@ -93,6 +93,7 @@ class _Watch:
     def __init__(self, model, optimizer, train_batches, validation_batches):
         self.events, self.forwards = [], []
         self.parameters = list(model.parameters())
+        self.initial = [p.detach().clone() for p in self.parameters]
         self.split = {self._key(ids): name for name, batches in (("train", train_batches), ("validation", validation_batches))
                       for ids, _, _ in batches}
         self._pending = {}
@@ -147,8 +148,11 @@ def _steps(events):
     return steps
 
 
-def _loop_mistake(steps, reference, train_batches):
+def _loop_mistake(steps, reference, train_batches, weights_changed):
     """The first slip in the order of the calls and in clipping, or None."""
+    if not steps and weights_changed:
+        return ("The weights changed, but never through the `optimizer` that `train` was given: use that one (it is "
+                "made for the model's parameters already), not an optimizer or a training function of your own.")
     if not steps:
         return "`optimizer.step()` was never called: the weights never change. Call it once per batch, after `loss.backward()`."
     expected = EPOCHS * len(train_batches)
@@ -246,7 +250,8 @@ def _judge_training_loop(train_fn):
     except Mistake as mistake:
         raise Mistake(with_hint(mistake, SIGNATURE)) from None
     reference, history, task = reference_run()
-    mistake = _loop_mistake(_steps(watch.events), history, train_batches) or _mode_mistake(watch.forwards)
+    weights_changed = any(not torch.equal(p, before) for p, before in zip(watch.parameters, watch.initial))
+    mistake = _loop_mistake(_steps(watch.events), history, train_batches, weights_changed) or _mode_mistake(watch.forwards)
     if mistake:
         raise Mistake(mistake)
     expected = np.array(history.validation_accuracy)
