@@ -342,8 +342,8 @@ print(f"{len(names)} gradients equal to within 1e-10: {', '.join(names[:3])}, ..
 
 # %% [markdown]
 # `lstm_course.fast_lstm.FastHandLSTM` is the same module with its backward pass written by hand;
-# its docstring says what each change gained, and where. Its forward pass is no faster than
-# `HandLSTM`'s, as the timing below shows.
+# its docstring says what each change gained, and where. What it speeds up is mostly training,
+# the backward pass: compare its forward below with `HandLSTM`'s.
 #
 # ## 9. How fast is it?
 #

@@ -94,6 +94,7 @@ class _Watch:
         self.events, self.forwards = [], []
         self.parameters = list(model.parameters())
         self.initial = [p.detach().clone() for p in self.parameters]
+        self.trained = sum(p.requires_grad for p in self.parameters)  # gradients that one backward accumulates
         self.split = {self._key(ids): name for name, batches in (("train", train_batches), ("validation", validation_batches))
                       for ids, _, _ in batches}
         self._pending = {}
@@ -119,7 +120,7 @@ class _Watch:
 
     def _accumulated(self, parameter):
         self._pending[id(parameter)] = float(parameter.grad.detach().norm()) ** 2
-        if len(self._pending) == sum(p.requires_grad for p in self.parameters):  # the last gradient of this backward
+        if len(self._pending) == self.trained:  # the last gradient of this backward
             self.events.append(("backward", math.sqrt(sum(self._pending.values()))))
             self._pending = {}
 
