@@ -292,7 +292,7 @@ def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
 check_lstm_step(lstm_step)
 
 # %% [markdown]
-# From here on we use the package's `numpy_lstm.lstm_cell`, which passes the same check.
+# From here on we use the package's `numpy_lstm.lstm_cell`, the same step, tested against PyTorch.
 # `numpy_lstm.gate_values` is the same step and returns every gate too (run
 # `numpy_lstm.gate_values??` to read it). On our numbers:
 

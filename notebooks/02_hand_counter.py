@@ -121,12 +121,13 @@ check_counter_weights(counter_weights)
 # %% [markdown]
 # ## 3. The package's weights, one row per gate
 #
-# From here on we use `lstm_course.counter.counter_weights()`, which passes the same check. It
-# returns fresh copies each time it is called; the package's own `counter.COUNTER_W_IH` is
-# read-only, so no cell can change it by accident:
+# From here on we use `lstm_course.counter.counter_weights()`, the course's own answer: on this
+# notebook's program it prints `0 0 0 0 0 7 0 0 6`, as yours should. It returns fresh copies each
+# time it is called; the package's own `counter.COUNTER_W_IH` is read-only, so no cell can change
+# it by accident:
 
 # %%
-print(check_counter_weights(counter.counter_weights))
+print(counter.textbook_counter(inputs, counter.counter_weights())["h"])  # the output at every step
 weights = counter.counter_weights()  # w_ih (4, 4), w_hh (4, 1), b_ih (4,), b_hh (4,): copies
 w_ih = weights["w_ih"]
 for gate, row in zip(numpy_lstm.GATE_NAMES, w_ih):

@@ -52,35 +52,22 @@ b_ih, b_hh = lstm.bias_ih_l0.detach(), lstm.bias_hh_l0.detach()  # (4 * hidden,)
 # ## 2. A first version: tile the weights, `bmm` at every step
 #
 # A common first attempt, found in many tutorials, copies the weight matrices once per batch row,
-# so that `torch.bmm` can multiply each row's matrix by each row's vector:
+# so that `torch.bmm` can multiply each row's matrix by each row's vector. Here are its two
+# products for the first step, next to the plain matmuls that give the same numbers:
 
 # %%
-def lstm_forward_tiled(input, initial_states, w_ih, w_hh, b_ih, b_hh):
-    h, c = initial_states  # (batch, hidden) each
-    batch, seq, _ = input.shape
-    hidden = w_hh.shape[1]
-    w_ih_batch = w_ih.unsqueeze(0).tile(batch, 1, 1)  # (batch, 4 * hidden, input_size): a copy per row!
-    w_hh_batch = w_hh.unsqueeze(0).tile(batch, 1, 1)  # (batch, 4 * hidden, hidden)
-    outputs = []
-    for t in range(seq):
-        x_part = torch.bmm(w_ih_batch, input[:, t].unsqueeze(-1)).squeeze(-1)  # (batch, 4 * hidden)
-        h_part = torch.bmm(w_hh_batch, h.unsqueeze(-1)).squeeze(-1)  # (batch, 4 * hidden)
-        gates = x_part + h_part + b_ih + b_hh
-        i, f, g, o = gates.chunk(4, dim=1)  # PyTorch's order: input, forget, candidate, output
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
-        outputs.append(h)
-    return torch.stack(outputs, dim=1), (h[None], c[None])
-
-
-output, (h_n, c_n) = lstm_forward_tiled(x, (h_0, c_0), w_ih, w_hh, b_ih, b_hh)
-torch.testing.assert_close(output, expected_output)
-torch.testing.assert_close(h_n, expected_h_n)
-torch.testing.assert_close(c_n, expected_c_n)
-print("the tiled version gives nn.LSTM's results")
+x_t, h_prev = x[:, 0], h_0  # step 0: (batch, input_size), (batch, hidden_size)
+w_ih_batch = w_ih.unsqueeze(0).tile(batch, 1, 1)  # (batch, 4 * hidden, input_size): a copy per row!
+w_hh_batch = w_hh.unsqueeze(0).tile(batch, 1, 1)  # (batch, 4 * hidden, hidden)
+x_part = torch.bmm(w_ih_batch, x_t.unsqueeze(-1)).squeeze(-1)  # (batch, 4 * hidden)
+h_part = torch.bmm(w_hh_batch, h_prev.unsqueeze(-1)).squeeze(-1)  # (batch, 4 * hidden)
+torch.testing.assert_close(x_part, x_t @ w_ih.T)  # (batch, input_size) @ (input_size, 4 * hidden)
+torch.testing.assert_close(h_part, h_prev @ w_hh.T)  # (batch, hidden) @ (hidden, 4 * hidden)
+print(f"x_part {tuple(x_part.shape)}, h_part {tuple(h_part.shape)}: the same numbers as one matmul each")
 
 # %% [markdown]
-# It is correct. It is also wasteful, twice over:
+# Put in a loop over the steps, with the gate equations of notebook 01, these products give
+# `nn.LSTM`'s results; section 9 times that version. It is correct, and wasteful twice over:
 #
 # - **Memory.** `tile` makes `batch` copies of both weight matrices. With batch 100, input 6 and
 #   hidden 32 that is 100 copies; at the medium size we benchmark below (batch 64, input 128,
@@ -93,16 +80,6 @@ print("the tiled version gives nn.LSTM's results")
 for name, shape in {"example": (100, 1, 6, 32), **benchmark.SIZES}.items():
     once, tiled = benchmark.weight_bytes(shape)  # shape: (batch, seq, input_size, hidden_size)
     print(f"{name:12s} weights {once / 2**20:6.2f} MiB, tiled over batch {shape[0]:3d}: {tiled / 2**20:7.2f} MiB")
-
-# %% [markdown]
-# The two products are the same numbers:
-
-# %%
-x_t = x[:, 0]  # (batch, input_size)
-with_bmm = torch.bmm(w_ih.unsqueeze(0).tile(batch, 1, 1), x_t.unsqueeze(-1)).squeeze(-1)
-with_matmul = x_t @ w_ih.T  # (batch, input_size) @ (input_size, 4 * hidden) -> (batch, 4 * hidden)
-torch.testing.assert_close(with_bmm, with_matmul)
-print(tuple(with_matmul.shape))
 
 # %% [markdown]
 # ## 3. The clean form
@@ -135,8 +112,10 @@ print(tuple(with_matmul.shape))
 #   `nn.LSTM(batch_first=True)` returns them.
 #
 # Use one matmul for all the input projections, before the loop, and one matmul per step inside
-# it. The check runs your function on four sizes this notebook does not use (batch 1, seq 1 and
-# hidden 1 among them), compares it with `nn.LSTM`, and says which mistake it sees.
+# it, with PyTorch operations only, so that autograd can follow them back to the weights. The check
+# runs your function on four sizes this notebook does not use (batch 1, seq 1 and hidden 1 among
+# them), compares it with `nn.LSTM`, says which mistake it sees, and counts the operations that use
+# `w_ih`: a sequence five times longer must not need more of them.
 
 # %% nbgrader={"grade": false, "grade_id": "nb03_lstm_forward", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh):
@@ -160,10 +139,8 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh):
 check_lstm_forward(lstm_forward)
 
 # %% [markdown]
-# From here on we use `lstm_course.lstm_forward`, which passes the same check:
-
-# %%
-check_lstm_forward(lstm_course.lstm_forward)
+# From here on we use the package's `lstm_course.lstm_forward`, the same clean form. It gives
+# `nn.LSTM`'s results:
 
 # %%
 output, (h_n, c_n) = lstm_course.lstm_forward(x, (h_0, c_0), w_ih, w_hh, b_ih, b_hh)

@@ -18,7 +18,6 @@
 #   that raises no error at all.
 
 # %%
-import inspect
 import itertools
 import warnings
 
@@ -93,8 +92,8 @@ print("h_n   ", tuple(h_n.shape))  # (2, batch, H): h_n[0] forward, h_n[1] backw
 #
 # Where in `output` is the backward direction's final state? Write `backward_final_state(output, hidden_size)`:
 # `output` comes from a bidirectional `nn.LSTM(..., batch_first=True)` with any number of layers,
-# shape `(batch, seq, 2 * hidden_size)`. Return the last layer's backward final state,
-# `(batch, hidden_size)`, taken from `output` alone. Think of the order in which that direction
+# shape `(batch, seq, 2 * hidden_size)`. Return the last layer's backward final state, a tensor
+# `(batch, hidden_size)` sliced from `output` alone. Think of the order in which that direction
 # reads the steps. The check compares your slice with `h_n` on LSTMs of other sizes than ours.
 
 
@@ -176,12 +175,13 @@ for name, p in stacked.named_parameters():
 #
 # - `output` is `(batch, seq, D * H)` when `batch_first`, else `(seq, batch, D * H)`; `h_n` is
 #   `(num_layers * D, batch, H)`;
-# - return `(from_output, from_h_n)`, each `(batch, D * H)`: the last layer's final states side by
-#   side, forward then backward (the order of `output`), once taken from `output` and once from `h_n`.
+# - return `(from_output, from_h_n)`, two tensors, each `(batch, D * H)`: the last layer's final states
+#   side by side, forward then backward (the order of `output`), once taken from `output` and once from `h_n`.
 #
 # The check runs it on LSTMs of 1 to 3 layers, one or two directions, batch first or not, some
 # with the `proj_size` of section 5 (it only makes `H` narrower). It gives your function `output`
-# and `h_n` of two different inputs, so take each result from its own tensor.
+# and `h_n` of two different inputs, so take each result from its own tensor, and keep it a tensor that
+# autograd can follow back (no `.detach()`, no NumPy): a classifier trains through it.
 # `torch.cat([a, b], dim=1)` puts two `(batch, H)` tensors side by side.
 
 
@@ -205,14 +205,13 @@ def final_states(output, h_n, num_layers, bidirectional, batch_first):
 check_final_states(final_states)
 
 # %% [markdown]
-# From here on we use `shapes.final_states`, which passes the same check. On our stacked LSTM the two
+# From here on we use `shapes.final_states`, the course's own version. On our stacked LSTM the two
 # ways give the same states:
 
 # %%
 from_output, from_h_n = shapes.final_states(output, h_n, num_layers, bidirectional=True, batch_first=True)
 torch.testing.assert_close(from_output, from_h_n)
 print(tuple(from_output.shape))  # (batch, 2 * H)
-print(inspect.getsource(shapes.final_states))
 
 # %% [markdown]
 # Entry `k` of `h_n` is layer `k // 2`, direction `k % 2`: `k = layer * 2 + direction`.
@@ -404,7 +403,7 @@ lstm(x, (h_0, c_0))
 #
 # ### Exercise 3 · Initial states of the right shape (optional)
 #
-# Write `initial_states(lstm, batch)` that returns a pair `(h_0, c_0)` of zeros that `lstm`, any
+# Write `initial_states(lstm, batch)` that returns a pair `(h_0, c_0)` of zero tensors that `lstm`, any
 # `nn.LSTM`, accepts for a batch of `batch` sequences. Read what you need from the module:
 # `lstm.num_layers`, `lstm.bidirectional`, `lstm.hidden_size`, `lstm.proj_size`. Careful with
 # `batch_first` and `proj_size`. The check tries LSTMs of other sizes than this notebook's.

@@ -244,7 +244,7 @@ def last_real_states(output, lengths):
 check_last_real_states(last_real_states)
 
 # %% [markdown]
-# From here on we use `reviews.last_real_states`, which passes the same check. On the packed
+# From here on we use the course's own `reviews.last_real_states`. On the packed
 # output of our small LSTM it gives `h_n`, and the states of the sentences run alone:
 
 # %%
@@ -353,8 +353,8 @@ class SentenceClassifier(nn.Module):
 check_classifier_forward(SentenceClassifier)
 
 # %% [markdown]
-# From here on we use the package's classifier, `text_models.LSTMClassifier`, which passes the
-# same check. This is how it turns a padded batch into one vector per sentence; it pads the
+# From here on we use the package's classifier, `text_models.LSTMClassifier`, built the same
+# way. This is how it turns a padded batch into one vector per sentence; it pads the
 # unpacked output with `-inf`, so that no pad can win the max:
 
 # %%

@@ -247,7 +247,7 @@ def lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh):
 check_lstm_backward(lstm_backward)
 
 # %% [markdown]
-# From here on we use `numpy_lstm.lstm_backward`, which passes the same check. Here it is on
+# From here on we use the course's own `numpy_lstm.lstm_backward`, the same loop. Here it is on
 # a sequence of our own:
 
 # %%
@@ -620,7 +620,7 @@ def clip_by_norm(grads, max_norm):
 check_clip_by_norm(clip_by_norm)
 
 # %% [markdown]
-# The package's `numpy_lstm.clip_by_norm` passes the same check. Applied to the gradients of
+# The package's `numpy_lstm.clip_by_norm` computes the same. Applied to the gradients of
 # section 2:
 
 # %%

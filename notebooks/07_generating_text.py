@@ -102,11 +102,12 @@ print(f"{sum(p.numel() for p in untrained.parameters()):,} parameters")
 # (equal to $e^{\text{loss}}$) says the same as a number of choices: the model is as unsure as
 # if it picked among that many equally likely characters.
 #
-# ### Exercise 1 · Bits per character from the loss (core)
+# ### Exercise 1 · Bits per character from the loss (optional)
 #
 # *Write `loss_in_bits(logits, targets)`: `logits` `(batch, seq, vocab)` are the model's scores
 # and `targets` `(batch, seq)` the true next characters (a LongTensor). Return the mean
-# cross-entropy over every character, in bits: one number.*
+# cross-entropy over every character, in bits: one number, kept in the tensor that
+# `cross_entropy` returns, so that a gradient could still flow through it.*
 #
 # Hint: `nn.functional.cross_entropy` takes scores `(N, vocab)` and targets `(N,)`.
 
@@ -118,11 +119,11 @@ def loss_in_bits(logits, targets):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "nb07_loss_in_bits_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "nb07_loss_in_bits_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check_loss_in_bits(loss_in_bits)
 
 # %% [markdown]
-# From here on we use `lm.loss_in_bits`, which passes the same check. The untrained model is
+# From here on we use the course's own `lm.loss_in_bits`, the same two lines. The untrained model is
 # about as unsure as a uniform guess:
 
 # %%
@@ -178,13 +179,13 @@ def stream_loss(model, x, y, state):
 check_stream_loss(stream_loss)
 
 # %% [markdown]
-# From here on we use `lm.stream_loss`, which passes the same check (and also detaches a GRU's
-# state, one tensor instead of a pair). Training runs it through the course's one training
-# loop, `training.fit`, the loop that trained notebook 05's classifier: Adam, a progress bar,
-# the gradient clipped, the loss of every batch and the validation score after every epoch,
-# the best epoch's weights kept. What differs is the *task* it is given, here `lm.NextCharacter`:
-# the batches of an epoch (the training sentences in a new order, one stream), the loss of a
-# batch with the state it carries, and the validation score.
+# From here on we use the course's own `lm.stream_loss`, written the same way (it also detaches
+# a GRU's state, one tensor instead of a pair). Training runs it through the course's one
+# training loop, `training.fit`, the loop that trained notebook 05's classifier: Adam, a
+# progress bar, the gradient clipped, the loss of every batch and the validation score after
+# every epoch, the best epoch's weights kept. What differs is the *task* it is given, here
+# `lm.NextCharacter`: the batches of an epoch (the training sentences in a new order, one
+# stream), the loss of a batch with the state it carries, and the validation score.
 
 # %%
 print(inspect.getsource(lm.NextCharacter))
@@ -303,8 +304,9 @@ def sample_next(logits, temperature, generator):
 check_sample_next(sample_next)
 
 # %% [markdown]
-# From here on we use `lm.sample_next`, which passes the same check. `lstm.sample(prompt, length,
-# temperature, seed)` feeds the start symbol and the prompt, then calls it `length` times:
+# From here on we use the course's own `lm.sample_next`, written the same way.
+# `lstm.sample(prompt, length, temperature, seed)` feeds the start symbol and the prompt, then
+# calls it `length` times:
 
 # %%
 print(inspect.getsource(lm.LanguageModel.sample))

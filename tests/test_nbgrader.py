@@ -44,7 +44,7 @@ WRONG_ANSWERS = {
     "07_generating_text.ipynb": ("nb07_loss_in_bits", "    return nats / math.log(2)", "    return nats", "in nats"),
     "03_lstm_forward.ipynb": (
         "nb03_lstm_forward", "i, f, g, o = gates.chunk(4, dim=1)", "f, i, g, o = gates.chunk(4, dim=1)",
-        "you read the gates in the order f, i, g, o",
+        "input and forget gates are swapped",
     ),
 }
 

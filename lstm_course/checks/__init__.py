@@ -1,11 +1,13 @@
 """Checks for the course's exercises: each returns a CheckResult that says what is wrong.
 
-Every check takes the learner's function, calls it, and answers "passed", "not attempted yet"
-(the function still raises NotImplementedError) or what is wrong: which gate, time step or
-shape, expected versus got, and a hint.
+Every check takes the learner's function and hands it to the one judge (`judge.py`), which
+calls it on cases the notebook does not show and answers "passed", "not attempted yet" (the
+function still raises NotImplementedError) or what is wrong: which case, gate, time step or
+shape, expected versus got, the mistake when it is a known one, and a hint. Each check module
+declares its cases, its contract and its mistakes; `reference.py` is the checks' one LSTM.
 """
 
-from lstm_course.checks._core import CheckResult
+from lstm_course.checks.judge import CheckResult
 
 # One line a notebook, in course order.
 from lstm_course.checks.start_here import check_cell_states, check_cell_update, check_gate_mix

@@ -1,452 +1,263 @@
-"""Checks for notebook 06, backpropagation through time.
+"""Checks for notebook 06: the backward of one step, backpropagation through time, clipping by norm.
 
-Each check builds its own random cases (sizes and numbers the notebook does not show), runs its
-own forward in PyTorch (float64), takes the expected gradients from PyTorch's autograd through
-``nn.LSTMCell`` or ``nn.LSTM``, and checks the learner's gradients against centred finite
-differences as well. When an answer is wrong it is compared with the typical wrong answers,
-computed by a reference with that one mistake, to name the mistake.
-"""
+Random cases of sizes the notebook does not use. The cache the learner is given comes from the checks' reference LSTM; the
+expected gradients from autograd through PyTorch's own LSTM (``torch.lstm_cell``, ``torch.lstm``: what nn.LSTMCell and
+nn.LSTM run) in float64; a right answer also agrees with finite differences."""
+
+import collections
+import functools
+import re
 
 import numpy as np
 import torch
 
-from lstm_course.checks._core import Mistake, as_array, call, check, expect_close, with_hint
-from lstm_course.numpy_lstm import GateValues
+from lstm_course import numpy_lstm
+from lstm_course.checks import reference
+from lstm_course.checks.judge import Mistake, call, check, diagnose, in_case, judge, numbers, same, unpack
 
-ATOL = 1e-9
 FD_EPS, FD_TOLERANCE = 1e-6, 1e-6  # centred differences in float64: errors near 1e-10, far below the bar
+BY_HAND = (reference, torch.autograd.backward, torch.autograd.grad)  # the backward is asked for by hand, not from autograd
+
+# outputs: (name, its shape, kind of `_where`) of each returned array; loss: (arrays, upstream) of `_loss`, for finite differences.
+Case = collections.namedtuple("Case", "label args expected outputs shape_hint loss", defaults=(None,))
 
 
-# --------------------------------------------------------------------------------------------- cases
+# --------------------------------------------------------------------------------------------- the gradients' cases
+def _loss(x, h, c, w_ih, w_hh, b_ih, b_hh, *upstream):
+    """L = sum(dh * h_t) + sum(dc * c_t) through PyTorch's LSTM cell, or sum(d_output * output) + ... h_n ... c_n through its LSTM."""
+    if x.dim() == 2:
+        return sum((u * v).sum() for u, v in zip(upstream, torch.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)))
+    output, h_n, c_n = torch.lstm(x, (h[None], c[None]), (w_ih, w_hh, b_ih, b_hh), True, 1, 0.0, False, False, True)  # batch first
+    return sum((u * v).sum() for u, v in zip(upstream, (output, h_n[0], c_n[0])))
 
 
-def _sigmoid(z):
-    return torch.sigmoid(z)
+def gradient_case(number, batch, *sizes):
+    """Case ``number`` of (batch, input_size, hidden_size), a step, or (batch, seq, input_size, hidden_size), a sequence, drawn at
+    random; the expected gradients of x, h, c, w_ih, w_hh, b_ih (= those of b_hh) by autograd through PyTorch's own LSTM."""
+    rng, step, state, rows = np.random.default_rng(600 + 100 * len(sizes) + number), len(sizes) == 2, (batch, sizes[-1]), 4 * sizes[-1]
+    arrays = [rng.normal(size=(batch, *sizes[:-1])), rng.normal(size=state), rng.normal(size=state), rng.normal(scale=0.6, size=(rows, sizes[-2])),
+              rng.normal(scale=0.6, size=(rows, sizes[-1])), rng.normal(size=rows), rng.normal(size=rows)]
+    upstream = [rng.normal(size=shape) for shape in ([] if step else [(batch, *sizes[::2])]) + [state, state]]  # (d_output,) dh, dc
+    tensors = [torch.tensor(a, requires_grad=True) for a in arrays]
+    expected = [g.numpy() for g in torch.autograd.grad(_loss(*tensors, *map(torch.tensor, upstream)), tensors[:6])]
+    label = f"Case {number} (batch {batch}, " + ("" if step else f"seq {sizes[0]}, ") + f"input_size {sizes[-2]}, hidden_size {sizes[-1]})"
+    cache = numpy_lstm.GateValues(*reference.step(*arrays)) if step else {n: np.stack([getattr(s, n) for s in reference.sequence(*arrays)[3]], 1) for n in "ifgoch"}
+    hint = (f"dz is (batch, 4 * hidden_size) = ({batch}, {rows}), w_ih is {(rows, sizes[0])}." if step else
+            f"x[:, t] is (batch, input_size) = {(batch, sizes[1])}, gates[name][:, t] is (batch, hidden_size) = {state}.")
+    return Case(label, (*upstream, *arrays[:3], cache, *arrays[3:5]), expected, STEP_OUTPUTS if step else BPTT_OUTPUTS, hint, (arrays, upstream))
 
 
-def _torch_step(x, h_prev, c_prev, w_ih, w_hh, b_ih, b_hh):
-    """One LSTM step in PyTorch, the check's own forward: the GateValues of that step (tensors)."""
-    z_i, z_f, z_g, z_o = (x @ w_ih.T + b_ih + h_prev @ w_hh.T + b_hh).chunk(4, dim=1)
-    i, f, g, o = _sigmoid(z_i), _sigmoid(z_f), torch.tanh(z_g), _sigmoid(z_o)
-    c = f * c_prev + i * g
-    return GateValues(i, f, g, o, c, o * torch.tanh(c))
+# --------------------------------------------------------------------------------------------- the judgement, alike for the three
+def _where(kind, expected):
+    """How to name an element: a row of a 4 * hidden array by its gate and unit, a batch row, a time step."""
+    hidden = expected[-1].shape[0] // 4  # db is (4 * hidden,)
+    return {"rows": lambda k: f"at row {k[0]} (gate {'ifgo'[k[0] // hidden]}, unit {k[0] % hidden})" + (f", column {k[1]}" if len(k) > 1 else ""),
+            "batch": lambda k: f"at batch row {k[0]}, column {k[1]}", "time": lambda k: f"at batch row {k[0]}, time step {k[1]}, column {k[2]}"}.get(kind)
 
 
-def _torch_sequence(x, h_0, c_0, w_ih, w_hh, b_ih, b_hh):
-    """The check's own forward over a sequence: a dict of i, f, g, o, c, h, each (batch, seq, hidden)."""
-    h, c, steps = h_0, c_0, []
-    for t in range(x.shape[1]):
-        step = _torch_step(x[:, t], h, c, w_ih, w_hh, b_ih, b_hh)
-        h, c = step.h, step.c
-        steps.append(step)
-    return {name: torch.stack([getattr(s, name) for s in steps], dim=1) for name in GateValues._fields}
-
-
-def _random_weights(rng, input_size, hidden_size):
-    rows = 4 * hidden_size
-    return {"w_ih": rng.normal(scale=0.6, size=(rows, input_size)), "w_hh": rng.normal(scale=0.6, size=(rows, hidden_size)),
-            "b_ih": rng.normal(size=rows), "b_hh": rng.normal(size=rows)}
-
-
-def _autograd(module, weights, inputs, upstream, run):
-    """Gradients of L = sum(upstream * outputs) by autograd through ``module`` (nn.LSTMCell or nn.LSTM, float64)."""
-    names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
-    suffix = "_l0" if isinstance(module, torch.nn.LSTM) else ""
-    with torch.no_grad():
-        for name, key in zip(names, ("w_ih", "w_hh", "b_ih", "b_hh")):
-            getattr(module, name + suffix).copy_(torch.tensor(weights[key]))
-    tensors = [torch.tensor(a, requires_grad=True) for a in inputs]
-    outputs = run(module, *tensors)
-    loss = sum((torch.tensor(u) * out).sum() for u, out in zip(upstream, outputs) if u is not None)
-    loss.backward()
-    params = [getattr(module, name + suffix) for name in names]  # bias_hh's gradient equals bias_ih's
-    return [t.grad.numpy() for t in tensors] + [params[0].grad.numpy(), params[1].grad.numpy(), params[2].grad.numpy()]
-
-
-def step_case(batch, input_size, hidden_size, seed):
-    """One random step: the arguments of ``lstm_step_backward`` and autograd's six gradients."""
-    rng = np.random.default_rng(600 + seed)
-    x = rng.normal(size=(batch, input_size))
-    h_prev, c_prev = rng.normal(size=(batch, hidden_size)), rng.normal(size=(batch, hidden_size))
-    weights = _random_weights(rng, input_size, hidden_size)
-    dh, dc = rng.normal(size=(batch, hidden_size)), rng.normal(size=(batch, hidden_size))
-    tensors = {k: torch.tensor(v) for k, v in weights.items()}
-    step = _torch_step(torch.tensor(x), torch.tensor(h_prev), torch.tensor(c_prev), **tensors)
-    step = GateValues(*(value.numpy() for value in step))
-    cell = torch.nn.LSTMCell(input_size, hidden_size, dtype=torch.float64)
-    expected = _autograd(cell, weights, (x, h_prev, c_prev), (dh, dc), lambda m, x, h, c: m(x, (h, c)))
-    args = {"dh": dh, "dc": dc, "x": x, "h_prev": h_prev, "c_prev": c_prev, "step": step, "w_ih": weights["w_ih"], "w_hh": weights["w_hh"]}
-    return {"args": args, "weights": weights, "expected": expected, "inputs": (x, h_prev, c_prev), "loss": _step_loss}
-
-
-def sequence_case(batch, seq, input_size, hidden_size, seed):
-    """One random sequence: the arguments of ``lstm_backward`` and autograd's six gradients through ``nn.LSTM``."""
-    rng = np.random.default_rng(700 + seed)
-    x = rng.normal(size=(batch, seq, input_size))
-    h_0, c_0 = rng.normal(size=(batch, hidden_size)), rng.normal(size=(batch, hidden_size))
-    weights = _random_weights(rng, input_size, hidden_size)
-    d_output = rng.normal(size=(batch, seq, hidden_size))
-    d_h_n, d_c_n = rng.normal(size=(batch, hidden_size)), rng.normal(size=(batch, hidden_size))
-    tensors = {k: torch.tensor(v) for k, v in weights.items()}
-    gates = {k: v.numpy() for k, v in _torch_sequence(torch.tensor(x), torch.tensor(h_0), torch.tensor(c_0), **tensors).items()}
-    lstm = torch.nn.LSTM(input_size, hidden_size, batch_first=True, dtype=torch.float64)
-
-    def run(module, x, h_0, c_0):
-        output, (h_n, c_n) = module(x, (h_0[None], c_0[None]))
-        return output, h_n[0], c_n[0]
-
-    expected = _autograd(lstm, weights, (x, h_0, c_0), (d_output, d_h_n, d_c_n), run)
-    args = {"d_output": d_output, "d_h_n": d_h_n, "d_c_n": d_c_n, "x": x, "h_0": h_0, "c_0": c_0, "gates": gates,
-            "w_ih": weights["w_ih"], "w_hh": weights["w_hh"]}
-    return {"args": args, "weights": weights, "expected": expected, "inputs": (x, h_0, c_0), "loss": _sequence_loss}
-
-
-# --------------------------------------------------------------------------------------------- finite differences
-
-
-def _step_loss(values, args, weights):
-    """L = sum(dh * h_t) + sum(dc * c_t), from the check's own forward."""
-    t = {k: torch.tensor(v) for k, v in values.items()}
-    step = _torch_step(t["x"], t["h_prev"], t["c_prev"], t["w_ih"], t["w_hh"], t["b"], torch.tensor(weights["b_hh"]))
-    return float((torch.tensor(args["dh"]) * step.h).sum() + (torch.tensor(args["dc"]) * step.c).sum())
-
-
-def _sequence_loss(values, args, weights):
-    """L = sum(d_output * output) + sum(d_h_n * h_n) + sum(d_c_n * c_n), from the check's own forward."""
-    t = {k: torch.tensor(v) for k, v in values.items()}
-    gates = _torch_sequence(t["x"], t["h_prev"], t["c_prev"], t["w_ih"], t["w_hh"], t["b"], torch.tensor(weights["b_hh"]))
-    return float((torch.tensor(args["d_output"]) * gates["h"]).sum() + (torch.tensor(args["d_h_n"]) * gates["h"][:, -1]).sum()
-                 + (torch.tensor(args["d_c_n"]) * gates["c"][:, -1]).sum())
-
-
-def _finite_difference_errors(loss, values, grads, seed):
-    """For each array: the relative error between <grad, v> and (L(a + eps v) - L(a - eps v)) / 2 eps, v random."""
-    rng = np.random.default_rng(seed)
-    errors = {}
-    for (name, value), grad in zip(values.items(), grads):
-        v = rng.normal(size=value.shape)
-        up, down = dict(values), dict(values)
-        up[name], down[name] = value + FD_EPS * v, value - FD_EPS * v
-        numeric = (loss(up) - loss(down)) / (2 * FD_EPS)
-        analytic = float(np.sum(grad * v))
-        errors[name] = abs(numeric - analytic) / max(abs(numeric) + abs(analytic), 1e-12)
-    return errors
-
-
-# --------------------------------------------------------------------------------------------- the shared judgement
-
-
-def _rows(hidden_size):
-    """``where`` for an array with 4 * hidden rows: name the gate and unit of a row."""
-
-    def where(index):
-        gate, unit = "ifgo"[index[0] // hidden_size], index[0] % hidden_size
-        return f"at row {index[0]} (gate {gate}, unit {unit})" + (f", column {index[1]}" if len(index) == 2 else "")
-
-    return where
-
-
-def _batch_rows(index):
-    return f"at batch row {index[0]}" + (f", column {index[1]}" if len(index) > 1 else "")
-
-
-def _as_outputs(got, names):
-    """The learner's result as a list of float arrays, one per name, or a Mistake saying what came instead."""
-    if isinstance(got, dict) or not isinstance(got, (tuple, list)) or len(got) != len(names):
-        what = f"a {type(got).__name__}" + (f" of {len(got)} items" if isinstance(got, (tuple, list)) else "")
-        raise Mistake(f"Return the {len(names)} gradients as one tuple, `return {', '.join(names)}`; got {what}.")
-    return [as_array(name, value) for name, value in zip(names, got)]
-
-
-def _judge(got, expected, names, wrong_answers, shapes, hints, where):
-    """Name the mistake (a whole wrong answer, then output by output), or say which element differs."""
-    for name, value, want in zip(names, got, expected):
-        if value.shape != want.shape:
-            raise Mistake(f"{name} should have shape {want.shape}, got {value.shape}. {shapes[name]}")
-
-    def equal(a, b):
-        return a.shape == b.shape and np.allclose(a, b, rtol=0, atol=ATOL)
-
-    if all(equal(a, b) for a, b in zip(got, expected)):
-        return
-    for wrong, diagnosis in wrong_answers:
-        differs = [k for k in range(len(names)) if not equal(wrong[k], expected[k])]
-        if differs and all(equal(got[k], wrong[k]) for k in range(len(names))):
-            raise Mistake(diagnosis)
-    for k, name in enumerate(names):  # the first output that is wrong: one mistake may explain it alone
-        if equal(got[k], expected[k]):
-            continue
-        for wrong, diagnosis in wrong_answers:
-            if not equal(wrong[k], expected[k]) and equal(got[k], wrong[k]):
-                raise Mistake(f"{name} is wrong (the others up to it are right). {diagnosis}")
-        expect_close(name, got[k], expected[k], atol=ATOL, hint=hints[name], where=where[name])
-
-
-def _check_case(function, case, seed, signature, names, variant, mistakes, hints, error_hint):
-    """Call the learner's function on one case and judge it: autograd, the named mistakes, finite differences.
-
-    ``hints``: (shapes, hint, where) for the outputs, as ``_judge`` takes them; ``variant(*args, mistake=m)``
-    computes the answer with mistake ``m``; ``case["loss"]`` is the loss of a dict of perturbed values.
-    """
-    args = case["args"]
+def _judge(name, got, expected, mistakes, hint, where):
+    """`judge`, with as many digits as it takes for the expected and the given number to differ (it prints 6)."""
     try:
-        got = call(function, *args.values())
+        judge(name, got, expected, mistakes, hint=hint, where=where)
     except Mistake as mistake:
-        raise Mistake(with_hint(mistake, signature, error_hint)) from None
-    got = _as_outputs(got, names)
-    shapes, hint, where = hints
-    wrong = [(variant(*args.values(), mistake=m), text) for m, text in mistakes.items()]
-    _judge(got, case["expected"], names, wrong, shapes, dict.fromkeys(names, hint), where)
-    values = dict(zip(("x", "h_prev", "c_prev"), case["inputs"]), w_ih=args["w_ih"], w_hh=args["w_hh"], b=case["weights"]["b_ih"])
-    _finite_difference_agree(lambda v: case["loss"](v, args, case["weights"]), values, got, seed)
+        if not (shown := re.search(r"expected (\S+), got (\S+) \(", str(mistake))) or shown[1] != shown[2]:
+            raise
+        g, e = np.ravel(numbers(name, got, False)), np.ravel(expected)
+        k = next(k for k in range(e.size) if (f"{e[k]:.6g}", f"{g[k]:.6g}") == shown.groups() and e[k] != g[k])
+        d = next(d for d in range(7, 18) if f"{e[k]:.{d}g}" != f"{g[k]:.{d}g}")
+        raise Mistake(str(mistake).replace(shown[0], f"expected {e[k]:.{d}g}, got {g[k]:.{d}g} (", 1)) from None
 
 
-def _finite_difference_agree(loss, values, got, seed):
-    errors = _finite_difference_errors(loss, values, got, seed)
-    worst = max(errors, key=errors.get)
-    if errors[worst] > FD_TOLERANCE:
-        raise Mistake(f"Your gradients equal autograd's, but the gradient of {worst} disagrees with finite differences "
-                      f"(relative error {errors[worst]:.1e}). Return float64 arrays computed from the arguments.")
+def _finite_differences(names, got, arrays, upstream):
+    """A Mistake when a gradient disagrees with (L(a + eps v) - L(a - eps v)) / 2 eps along a random direction v."""
+    for k, (name, grad) in enumerate(zip(names, got)):
+        v = np.random.default_rng(k).normal(size=arrays[k].shape)
+        at = [float(_loss(*(torch.tensor(a + s * FD_EPS * v if j == k else a) for j, a in enumerate(arrays)), *map(torch.tensor, upstream))) for s in (1, -1)]
+        numeric, analytic = (at[0] - at[1]) / (2 * FD_EPS), float(np.sum(grad * v))
+        if (error := abs(numeric - analytic) / max(abs(numeric) + abs(analytic), 1e-12)) > FD_TOLERANCE:
+            raise Mistake(f"Your gradients equal autograd's, but {name} disagrees with finite differences (relative error {error:.1e}). "
+                          "Return float64 arrays computed from the arguments.")
 
 
-# --------------------------------------------------------------------------------------------- exercise 1: one step
+def _judge_cases(function, cases, mistakes, signature, explain, how=None):
+    """Call ``function`` on every case, then judge: the shapes; a mistake that explains every case; in the first wrong case,
+    one that explains it, or one output; else ``explain(got, case)``. ``mistakes``: (message, variant(*args))."""
+    answers = []
+    for case in cases:
+        with in_case(case.label):
+            names = [name for name, _, _ in case.outputs]
+            got = call(function, *case.args, signature=signature, shape_hint=case.shape_hint)
+            got = unpack(got, names, how or "return " + ", ".join(names).replace("`", ""))
+            if tensors := [name for name, value in zip(names, got) if isinstance(value, torch.Tensor)]:
+                raise Mistake(f"{tensors[0]} should be a NumPy array, got a torch tensor: this exercise is in NumPy (np.* functions, no torch).")
+            answers.append([numbers(name, value) for name, value in zip(names, got)])
+            for (name, shape, _), value, want in zip(case.outputs, answers[-1], case.expected):
+                if value.shape != want.shape:
+                    raise Mistake(f"{name} should have shape {want.shape}, the shape of {shape}; got {value.shape}.")
+    known = [[variant(*case.args) for _, variant in mistakes] for case in cases]
+    whole = diagnose(answers, [case.expected for case in cases], [(m, [k[j] for k in known]) for j, (m, _) in enumerate(mistakes)])
+    for case, got, variants in zip(cases, answers, known):
+        with in_case(case.label):
+            per_case = [(message, answer) for (message, _), answer in zip(mistakes, variants)]
+            named = whole or diagnose(got, case.expected, per_case)
+            for k, (name, _, kind) in enumerate(case.outputs):
+                one = () if named else [(message, answer[k]) for message, answer in per_case]
+                _judge(name, got[k], case.expected[k], one, named or explain(got, case), _where(kind, case.expected))
+            if case.loss:
+                _finite_differences(names, got, *case.loss)
 
-STEP_SIGNATURE = "lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh)"
-STEP_NAMES = ("dx", "dh_prev", "dc_prev", "dw_ih", "dw_hh", "db")
-STEP_CASES = ((1, 2, 3), (3, 4, 2), (2, 5, 4))  # (batch, input_size, hidden_size): no two sizes coincide
-STEP_HINT = ("Undo the forward line by line: h = o * tanh(c), then c = f * c_prev + i * g, then the activations, "
-             "then z = x @ w_ih.T + h_prev @ w_hh.T + b.")
 
-
-def step_backward_variant(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh, mistake=None):
-    """The step backward, right (``mistake=None``) or with one typical mistake: the six gradients."""
+# --------------------------------------------------------------------------------------------- the backward, right or with a typical mistake
+def step_backward_variant(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh, mistake=None, order="ifgo"):
+    """The step backward, right (no ``mistake``) or with one typical mistake: the six gradients."""
     i, f, g, o, c, h = step
-    tanh_slope = 1 - np.tanh(c) ** 2
-    through_h = {"no path through h": 0, "1 - c**2": dh * o * (1 - c**2), "tanh slope sign": -dh * o * tanh_slope}
-    dc_total = dc + through_h.get(mistake, dh * o * tanh_slope)
-    c_before = c if mistake == "c instead of c_prev" else c_prev
-    di, df, dg, do = dc_total * g, dc_total * c_before, dc_total * i, dh * np.tanh(c)
-    blocks = [di * i * (1 - i), df * f * (1 - f), dg * (1 - g**2), do * o * (1 - o)]
+    slope = {"no path through h": 0, "1 - c**2": 1 - c**2, "tanh slope sign": np.tanh(c) ** 2 - 1}.get(mistake, 1 - np.tanh(c) ** 2)
+    dc_total, c_before = dc + dh * o * slope, c if mistake == "c instead of c_prev" else c_prev
+    dz = {"i": dc_total * g * i * (1 - i), "f": dc_total * c_before * f * (1 - f), "g": dc_total * i * (1 - g**2), "o": dh * np.tanh(c) * o * (1 - o)}
     if mistake == "no sigmoid slope":
-        blocks = [di, df, blocks[2], do]
-    orders = {"order f, i, g, o": (1, 0, 2, 3), "order i, f, o, g": (0, 1, 3, 2), "order f, i, o, g": (1, 0, 3, 2)}
-    dz = np.concatenate([blocks[k] for k in orders.get(mistake, (0, 1, 2, 3))], axis=1)
+        dz.update(i=dc_total * g, f=dc_total * c_before, o=dh * np.tanh(c))
+    dz = np.concatenate([dz[gate] for gate in order], axis=1)
     dc_prev = {"dc_prev without f": dc_total, "dc_prev from dc alone": dc * f}.get(mistake, dc_total * f)
-    h_used = h if mistake == "h instead of h_prev" else h_prev
-    grads = [dz @ w_ih, dz @ w_hh, dc_prev, dz.T @ x, dz.T @ h_used, dz.sum(axis=0)]
-    if mistake == "sign":
-        grads = [-grad for grad in grads]
-    if mistake == "mean over the batch":
-        grads[3:] = [grad / x.shape[0] for grad in grads[3:]]
-    return grads
-
-
-STEP_MISTAKES = {
-    "no path through h": "You left out the path from c_t through h_t. c_t reaches the loss directly (dc) and through "
-    "h_t = o * tanh(c_t), whose slope is tanh'(c_t): add dh * o * (1 - tanh(c)**2) to dc before you use it.",
-    "1 - c**2": "You used 1 - c**2 for the slope of tanh(c): it is 1 - tanh(c)**2.",
-    "tanh slope sign": "Wrong sign in the path through h: tanh'(c) = 1 - tanh(c)**2, not tanh(c)**2 - 1.",
-    "c instead of c_prev": "The forget gate multiplies c_prev: c = f * c_prev + i * g, so df = dc * c_prev, not dc * c.",
-    "no sigmoid slope": "You left out the sigmoid's slope: i, f and o are sigmoids, so multiply di, df, do by "
-    "i * (1 - i), f * (1 - f), o * (1 - o) to reach the pre-activations.",
-    "order f, i, g, o": "Gate order: the rows of w_ih and of dz are i, f, g, o in PyTorch; you put f before i.",
-    "order i, f, o, g": "Gate order: the rows of w_ih and of dz are i, f, g, o in PyTorch; you put o before g.",
-    "order f, i, o, g": "Gate order: the rows of w_ih and of dz are i, f, g, o in PyTorch; you used f, i, o, g, the order of many diagrams.",
-    "dc_prev without f": "dc_prev misses the factor f: c = f * c_prev + i * g, so dc_prev = dc * f (with dc the total).",
-    "dc_prev from dc alone": "dc_prev should use the total dL/dc_t: the dc that arrived plus the path through h_t, then times f.",
-    "h instead of h_prev": "dw_hh multiplies the state this step was given: z = ... + h_prev @ w_hh.T, so dw_hh = dz.T @ h_prev, not h.",
-    "sign": "Wrong sign: these are gradients of the loss, and every step of the chain rule multiplies; nothing is negated.",
-    "mean over the batch": "You averaged over the batch. The loss decides any averaging and dh, dc already include it: sum the batch rows.",
-}
-
-
-def _step_shapes(args):
-    x, h, w_ih = args["x"], args["h_prev"], args["w_ih"]
-    return {
-        "dx": f"dx is shaped like x {x.shape}: dz @ w_ih.",
-        "dh_prev": f"dh_prev is shaped like h_prev {h.shape}: dz @ w_hh.",
-        "dc_prev": f"dc_prev is shaped like c_prev {h.shape}: elementwise.",
-        "dw_ih": f"dw_ih is shaped like w_ih {w_ih.shape}: dz.T @ x.",
-        "dw_hh": f"dw_hh is shaped like w_hh {args['w_hh'].shape}: dz.T @ h_prev.",
-        "db": f"db is shaped like b_ih ({w_ih.shape[0]},): sum dz over the batch rows.",
-    }
-
-
-def _step_where(hidden_size):
-    rows = _rows(hidden_size)
-    return {"dx": _batch_rows, "dh_prev": _batch_rows, "dc_prev": _batch_rows, "dw_ih": rows, "dw_hh": rows, "db": rows}
-
-
-@check("The backward of one LSTM step")
-def check_lstm_step_backward(lstm_step_backward):
-    """``lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh) -> (dx, dh_prev, dc_prev, dw_ih, dw_hh, db)``."""
-    for seed, sizes in enumerate(STEP_CASES):
-        case = step_case(*sizes, seed)
-        args = case["args"]
-        error_hint = (f"dz is (batch, 4 * hidden_size) = ({args['x'].shape[0]}, {args['w_ih'].shape[0]}), w_ih is "
-                      f"{args['w_ih'].shape}; each gradient has the shape of its array.")
-        hints = (_step_shapes(args), STEP_HINT, _step_where(sizes[2]))
-        _check_case(lstm_step_backward, case, seed, STEP_SIGNATURE, STEP_NAMES, step_backward_variant, STEP_MISTAKES, hints, error_hint)
-    return ("All six gradients equal autograd's through nn.LSTMCell (float64) and agree with centred finite differences, "
-            "on 3 random steps of sizes the notebook does not use.")
-
-
-# --------------------------------------------------------------------------------------------- exercise 2: through time
-
-BPTT_SIGNATURE = "lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh)"
-BPTT_NAMES = ("dx", "dh_0", "dc_0", "dw_ih", "dw_hh", "db")
-BPTT_CASES = ((2, 4, 3, 2), (1, 7, 2, 3), (3, 3, 1, 4))  # (batch, seq, input_size, hidden_size)
-BPTT_HINT = ("Walk t from seq - 1 down to 0; give each step dh (from the next step) + d_output[:, t] and dc from "
-             "the next step; add every step's weight gradients.")
+    grads = [dz @ w_ih, dz @ w_hh, dc_prev, dz.T @ x, dz.T @ (h if mistake == "h instead of h_prev" else h_prev), dz.sum(axis=0)]
+    scale = {"sign": -1, "mean over the batch": 1 / x.shape[0]}.get(mistake, 1)
+    return [grad * (scale if k >= 3 or mistake == "sign" else 1) for k, grad in enumerate(grads)]
 
 
 def lstm_backward_variant(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh, mistake=None):
-    """BPTT over the check's step backward, right (``mistake=None``) or with one typical mistake."""
-    batch, seq, _ = x.shape
-    h_prev = np.concatenate([h_0[:, None], gates["h"][:, :-1]], axis=1)
-    c_prev = np.concatenate([c_0[:, None], gates["c"][:, :-1]], axis=1)
-    if mistake == "h_t for h_prev":
-        h_prev, c_prev = gates["h"], gates["c"]
-    dh = np.zeros_like(h_0) if mistake == "d_h_n ignored" else d_h_n
-    dc = np.zeros_like(c_0) if mistake == "d_c_n ignored" else d_c_n
-    if mistake == "output only at the last step":
-        dh = dh + d_output[:, -1]
-    dx, dw = np.zeros(x.shape), [np.zeros(w_ih.shape), np.zeros(w_hh.shape), np.zeros(w_ih.shape[0])]
-    order = range(seq) if mistake == "forward in time" else reversed(range(seq))
-    for t in order:
-        dh_in = {"no output gradient": dh, "output only at the last step": dh, "dh not carried": d_output[:, t] + (
-            d_h_n if t == seq - 1 else 0)}.get(mistake, dh + d_output[:, t])
-        dc_in = {"dc not carried": d_c_n, "dc zero": d_c_n if t == seq - 1 else np.zeros_like(c_0)}.get(mistake, dc)
-        step = GateValues(*(gates[name][:, t] for name in GateValues._fields))
+    """BPTT over the right step backward, right (no ``mistake``) or with one typical mistake of the loop."""
+    seq, shifted = x.shape[1], mistake != "h_t for h_prev"
+    h_prev, c_prev = (np.concatenate([s[:, None], gates[n][:, :-1]], axis=1) if shifted else gates[n] for s, n in ((h_0, "h"), (c_0, "c")))
+    dh = 0 * d_h_n if mistake == "d_h_n ignored" else d_h_n + (d_output[:, -1] if mistake == "output only at the last step" else 0)
+    dc, dx, dw = 0 * d_c_n if mistake == "d_c_n ignored" else d_c_n, np.zeros(x.shape), [0 * w_ih, 0 * w_hh, 0 * w_ih[:, 0]]
+    for t in range(seq) if mistake == "forward in time" else reversed(range(seq)):
+        dh_in = {"no output gradient": dh, "output only at the last step": dh,
+                 "dh not carried": d_output[:, t] + d_h_n * (t == seq - 1)}.get(mistake, dh + d_output[:, t])
+        dc_in = {"dc not carried": d_c_n, "dc zero": d_c_n * (t == seq - 1)}.get(mistake, dc)
+        step = numpy_lstm.GateValues(*(gates[name][:, t] for name in numpy_lstm.GateValues._fields))
         dx[:, t], dh, dc, *step_dw = step_backward_variant(dh_in, dc_in, x[:, t], h_prev[:, t], c_prev[:, t], step, w_ih, w_hh)
-        if mistake == "first step only" and t != 0 or mistake == "last step only" and t != seq - 1:
-            continue
-        dw = [a + b for a, b in zip(dw, step_dw)]
-    grads = [dx, dh, dc, *dw]
-    if mistake == "sign":
-        grads = [-grad for grad in grads]
-    if mistake == "mean over time":
-        grads[3:] = [grad / seq for grad in grads[3:]]
-    return grads
+        if not (mistake == "first step only" and t != 0 or mistake == "last step only" and t != seq - 1):
+            dw = [a + b for a, b in zip(dw, step_dw)]
+    grads, scale = [dx, dh, dc, *dw], {"sign": -1, "mean over time": 1 / seq}.get(mistake, 1)
+    return [grad * (scale if k >= 3 or mistake == "sign" else 1) for k, grad in enumerate(grads)]
 
 
-BPTT_MISTAKES = {
-    "last step only": "The weight gradients hold the last step's share only. The same w_ih, w_hh, b act at every "
-    "step: add each step's dw_ih, dw_hh, db (`+=`), over all steps.",
-    "first step only": "The weight gradients hold step 0's share only (the last one your loop saw): the same weights "
-    "act at every step, so add each step's dw_ih, dw_hh, db (`+=`) instead of replacing them.",
-    "dc not carried": "You did not carry dc back: every step got the same d_c_n. After each step, the dc_prev it "
-    "returned is the dc of the step before.",
-    "dc zero": "You did not carry dc back: the steps before the last got dc = 0. The dc_prev a step returns is the "
-    "dc of the step before; the cell state is the path the gradient survives on.",
-    "no output gradient": "You left out d_output: h_t is also this step's output, so each step's dh is the dh from the "
-    "next step plus d_output[:, t].",
-    "output only at the last step": "You added d_output at the last step only: every step's h_t is an output, so add "
-    "d_output[:, t] at every step t.",
+# --------------------------------------------------------------------------------------------- exercise 1: one step
+STEP_OUTPUTS = (("`dx`", "x (dz @ w_ih)", "batch"), ("`dh_prev`", "h_prev (dz @ w_hh)", "batch"), ("`dc_prev`", "c_prev", "batch"),
+                ("`dw_ih`", "w_ih (dz.T @ x)", "rows"), ("`dw_hh`", "w_hh (dz.T @ h_prev)", "rows"), ("`db`", "b_ih (dz summed over the batch rows)", "rows"))
+STEP_HINT = "Undo the forward line by line: h = o * tanh(c), then c = f * c_prev + i * g, then the activations, then z = x @ w_ih.T + h_prev @ w_hh.T + b."
+GATE_LINES = {"i": "di = dc * g, times i * (1 - i)", "f": "df = dc * c_prev, times f * (1 - f)", "g": "dg = dc * i, times 1 - g**2",
+              "o": "do = dh * tanh(c), times o * (1 - o)"}
+STEP_MISTAKES = (
+    *((f"Gate order: the rows of w_ih, and so the blocks of dz, are i, f, g, o in PyTorch; you put them in the order {', '.join(order)}"
+       + (", the order of many diagrams." if order == reference.DIAGRAM_ORDER else "."), functools.partial(step_backward_variant, order=order))
+      for order in reference.OTHER_ORDERS),
+    *((message, functools.partial(step_backward_variant, mistake=mistake)) for mistake, message in {
+        "no path through h": "You left out the path from c_t through h_t = o * tanh(c_t), whose slope is tanh'(c_t): add dh * o * (1 - tanh(c)**2) to dc.",
+        "1 - c**2": "You used 1 - c**2 for the slope of tanh(c): it is 1 - tanh(c)**2.",
+        "tanh slope sign": "Wrong sign in the path through h: tanh'(c) = 1 - tanh(c)**2, not tanh(c)**2 - 1.",
+        "c instead of c_prev": "The forget gate multiplies c_prev: c = f * c_prev + i * g, so df = dc * c_prev, not dc * c.",
+        "no sigmoid slope": "You left out the sigmoid's slope: i, f, o are sigmoids, so multiply di, df, do by i * (1 - i), f * (1 - f), o * (1 - o).",
+        "dc_prev without f": "dc_prev misses the factor f: c = f * c_prev + i * g, so dc_prev = dc * f (with dc the total).",
+        "dc_prev from dc alone": "dc_prev should use the total dL/dc_t: the dc that arrived plus the path through h_t, then times f.",
+        "h instead of h_prev": "dw_hh multiplies the state this step was given: z = ... + h_prev @ w_hh.T, so dw_hh = dz.T @ h_prev, not h.",
+        "sign": "Wrong sign: these are gradients of the loss, and every step of the chain rule multiplies; nothing is negated.",
+        "mean over the batch": "You averaged over the batch. The loss decides any averaging and dh, dc already include it: sum the batch rows.",
+    }.items()),
+)
+
+
+def _one_gate(got, case):
+    """If dx and dh_prev differ exactly as a wrong block of one gate in dz makes them differ: which gate, and where."""
+    w = np.concatenate(case.args[6:8], axis=1)  # (4 * hidden, input + hidden): dx and dh_prev are dz @ w
+    diff, hidden = np.concatenate([got[0] - case.expected[0], got[1] - case.expected[1]], axis=1), w.shape[0] // 4
+    for k, gate in enumerate("ifgo" if np.isfinite(diff).all() and not same(got[:2], case.expected[:2]) else ""):
+        block = w[k * hidden:(k + 1) * hidden]  # more columns than rows: a difference that is not this gate's does not fit
+        d_dz = np.linalg.lstsq(block.T, diff.T, rcond=None)[0].T  # (batch, hidden)
+        if np.allclose(d_dz @ block, diff, rtol=1e-6, atol=1e-9):
+            row, unit = np.argwhere(np.abs(d_dz) > 1e-9)[0]
+            return (f"dx and dh_prev differ as they would if only the block of the {reference.GATE_WORDS[gate]} in dz were wrong (dz's columns "
+                    f"{k * hidden} to {(k + 1) * hidden - 1}), first at unit {unit} of batch row {row}; the other gates are right. Look at {GATE_LINES[gate]}.")
+    return STEP_HINT
+
+
+@check("The backward of one LSTM step",
+       refuse=(numpy_lstm.lstm_step_backward, numpy_lstm.lstm_backward, step_backward_variant, lstm_backward_variant, *BY_HAND),
+       instead="Undo the forward yourself, line by line, in NumPy.")
+def check_lstm_step_backward(lstm_step_backward):
+    """``lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh) -> (dx, dh_prev, dc_prev, dw_ih, dw_hh, db)``."""
+    cases = [gradient_case(1, 1, 2, 3), gradient_case(2, 3, 4, 2), gradient_case(3, 2, 5, 4)]  # (batch, input_size, hidden_size): no two sizes coincide
+    _judge_cases(lstm_step_backward, cases, STEP_MISTAKES, "lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh)", _one_gate)
+    return "All six gradients equal autograd's through PyTorch's LSTM cell (float64) and agree with finite differences, on 3 random steps of new sizes."
+
+
+# --------------------------------------------------------------------------------------------- exercise 2: through time
+BPTT_OUTPUTS = (("`dx`", "x (dx[:, t] is step t's dx)", "time"), ("`dh_0`", "h_0 (step 0's dh_prev)", "batch"), ("`dc_0`", "c_0 (step 0's dc_prev)", "batch"),
+                ("`dw_ih`", "w_ih (summed over steps)", "rows"), ("`dw_hh`", "w_hh (summed over steps)", "rows"), ("`db`", "b_ih (summed over steps)", "rows"))
+BPTT_HINT = "Walk t from seq - 1 down to 0; step t gets dh + d_output[:, t] and dc from step t + 1; add up every step's weight gradients."
+BPTT_MISTAKES = tuple((message, functools.partial(lstm_backward_variant, mistake=mistake)) for mistake, message in {
+    "last step only": "The weight gradients hold the last step's share only. The same weights act at every step: add each step's dw_ih, dw_hh, db (`+=`).",
+    "first step only": "The weight gradients hold step 0's share only (the last your loop saw): add each step's dw_ih, dw_hh, db (`+=`), don't replace them.",
+    "dc not carried": "You did not carry dc back: every step got the same d_c_n. After each step, the dc_prev it returned is the dc of the step before.",
+    "dc zero": "You did not carry dc back: the steps before the last got dc = 0. The dc_prev a step returns is the dc of the step before.",
+    "no output gradient": "You left out d_output: h_t is also this step's output, so each step's dh is the dh from the next step plus d_output[:, t].",
+    "output only at the last step": "You added d_output at the last step only: every step's h_t is an output, so add d_output[:, t] at every step t.",
     "dh not carried": "You did not carry dh back: each step's dh is d_output[:, t] plus the dh_prev that step t + 1 returned.",
     "d_h_n ignored": "You left out d_h_n: the last step's h is h_n, so its dh starts at d_h_n (plus d_output[:, -1]).",
     "d_c_n ignored": "You left out d_c_n: the last step's c is c_n, so dc starts at d_c_n.",
-    "h_t for h_prev": "Off by one step: step t was given h_{t-1} and c_{t-1} (h_0 and c_0 at t = 0), not gates['h'][:, t] "
-    "and gates['c'][:, t], which it computed.",
+    "h_t for h_prev": "Off by one step: step t was given h_{t-1} and c_{t-1} (h_0 and c_0 at t = 0), not gates['h'][:, t] and gates['c'][:, t].",
     "forward in time": "Walk backwards, from t = seq - 1 down to 0: the gradient flows from the last step to the first.",
     "sign": "Wrong sign: every gradient enters with a plus; nothing is negated.",
     "mean over time": "You averaged over time. The same weights act at every step and each step adds its share: sum, don't divide by seq.",
-}
+}.items())
 
 
-def _bptt_shapes(args):
-    x, h = args["x"], args["h_0"]
-    return {
-        "dx": f"dx is shaped like x {x.shape}: step t's dx goes to dx[:, t].",
-        "dh_0": f"dh_0 is shaped like h_0 {h.shape}: the dh_prev of step 0.",
-        "dc_0": f"dc_0 is shaped like c_0 {h.shape}: the dc_prev of step 0.",
-        "dw_ih": f"dw_ih is shaped like w_ih {args['w_ih'].shape}, summed over the steps.",
-        "dw_hh": f"dw_hh is shaped like w_hh {args['w_hh'].shape}, summed over the steps.",
-        "db": f"db is shaped like b_ih ({args['w_ih'].shape[0]},), summed over the steps.",
-    }
-
-
-def _bptt_where(hidden_size):
-    rows = _rows(hidden_size)
-
-    def in_time(index):
-        return f"at batch row {index[0]}, time step {index[1]}, column {index[2]}"
-
-    return {"dx": in_time, "dh_0": _batch_rows, "dc_0": _batch_rows, "dw_ih": rows, "dw_hh": rows, "db": rows}
-
-
-@check("Backpropagation through time")
+# The statement has the learner call numpy_lstm.lstm_step_backward at each step: that one is not refused here.
+@check("Backpropagation through time", refuse=(numpy_lstm.lstm_backward, step_backward_variant, lstm_backward_variant, *BY_HAND),
+       instead="Walk back through the steps yourself, calling the step backward once per step.")
 def check_lstm_backward(lstm_backward):
     """``lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh) -> (dx, dh_0, dc_0, dw_ih, dw_hh, db)``."""
-    for seed, sizes in enumerate(BPTT_CASES):
-        case = sequence_case(*sizes, seed)
-        args = case["args"]
-        error_hint = (f"x[:, t] is (batch, input_size) = {args['x'][:, 0].shape}, gates[name][:, t] is (batch, hidden_size) = "
-                      f"{args['h_0'].shape}; each gradient has the shape of its array.")
-        hints = (_bptt_shapes(args), BPTT_HINT, _bptt_where(sizes[3]))
-        _check_case(lstm_backward, case, seed, BPTT_SIGNATURE, BPTT_NAMES, lstm_backward_variant, BPTT_MISTAKES, hints, error_hint)
-    return ("All six gradients equal autograd's through nn.LSTM (float64) and agree with centred finite differences, "
-            "on 3 random sequences of lengths 3 to 7 the notebook does not use.")
+    cases = [gradient_case(1, 2, 4, 3, 2), gradient_case(2, 1, 7, 2, 3), gradient_case(3, 3, 3, 1, 4)]  # (batch, seq, input_size, hidden_size)
+    _judge_cases(lstm_backward, cases, BPTT_MISTAKES, "lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh)", lambda got, case: BPTT_HINT)
+    return "All six gradients equal autograd's through PyTorch's LSTM (float64) and agree with finite differences, on 3 random sequences of lengths 3 to 7."
 
 
 # --------------------------------------------------------------------------------------------- exercise 3: clipping
+def _total(grads):
+    return np.sqrt(sum(np.sum(g**2) for g in grads))
 
-CLIP_SIGNATURE = "clip_by_norm(grads, max_norm)"
+
+def clipped(grads, max_norm, norm=_total):
+    """The right answer (with another ``norm``, a wrong one): one factor max_norm / total, only when the total is above max_norm."""
+    return [g * (max_norm / norm(grads) if norm(grads) > max_norm else 1.0) for g in grads]
+
+
 CLIP_HINT = "The total norm is sqrt(sum of every element squared, over all the arrays); above max_norm, multiply every array by max_norm / total."
+CLIP_MISTAKES = (
+    ("Your arrays came back unchanged: when their total norm is above max_norm, multiply every array by max_norm / total.", lambda grads, m: grads),
+    ("Your condition is reversed: scale down only when the total norm is above max_norm.",
+     lambda grads, m: [g * (1 if _total(grads) > m else m / _total(grads)) for g in grads]),
+    ("You clipped each array by its own norm. Clip them together: one total norm, one factor for every array, so the direction is kept.",
+     lambda grads, m: [g * min(1.0, m / np.linalg.norm(g)) for g in grads]),
+    ("You scaled even below max_norm: a gradient that is small enough comes back unchanged.", lambda grads, m: [g * m / _total(grads) for g in grads]),
+    ("That is clipping by value, element by element, which turns the gradient's direction. Clip by norm: one factor max_norm / total for all the arrays.",
+     lambda grads, m: [np.clip(g, -m, m) for g in grads]),
+    ("Your factor is upside down: multiply by max_norm / total, which is below 1 when the total is too large.",
+     lambda grads, m: [g * (_total(grads) / m if _total(grads) > m else 1.0) for g in grads]),
+    ("You added the arrays' norms. The total norm is sqrt of the sum of every element squared, over all the arrays (laid end to end).",
+     functools.partial(clipped, norm=lambda grads: sum(np.linalg.norm(a) for a in grads))),
+    ("You forgot the square root: the total norm is sqrt(sum of squares).", functools.partial(clipped, norm=lambda grads: _total(grads) ** 2)),
+    ("You summed absolute values (an L1 norm): the total norm is sqrt(sum of squares).", functools.partial(clipped, norm=lambda gs: sum(abs(g).sum() for g in gs))),
+)
 
 
-def _total_norm(arrays):
-    return np.sqrt(sum(np.sum(a**2) for a in arrays))
-
-
-def clip_cases():
-    """(grads, max_norm) pairs: above the bar, below it, one array alone; sizes the notebook does not use."""
-    rng = np.random.default_rng(60)
-    grads = [rng.normal(size=(6, 3)), rng.normal(size=6), rng.normal(size=(2, 2))]  # total norm about 5
-    small = [0.1 * g for g in grads]
-    return [(grads, 2.0), (small, 2.0), ([3.0 * grads[0]], 1.5), (grads, 0.25)]
-
-
-def clip_wrong_answers(grads, max_norm):
-    total = _total_norm(grads)
-    return [
-        ([g * min(1.0, max_norm / np.linalg.norm(g)) for g in grads], "You clipped each array by its own norm. Clip "
-         "them together: one total norm over all the arrays, and the same factor for every array, so the direction is kept."),
-        ([g * max_norm / total for g in grads], "You scaled even when the total norm was below max_norm: a gradient "
-         "that is already small enough comes back unchanged."),
-        ([np.clip(g, -max_norm, max_norm) for g in grads], "That is clipping by value, element by element, which turns "
-         "the gradient's direction. Clip by norm: one factor max_norm / total for all the arrays."),
-        ([g * (total / max_norm if total > max_norm else 1.0) for g in grads], "Your factor is upside down: multiply by "
-         "max_norm / total, which is below 1 when the total is too large."),
-        ([g * (max_norm / s if (s := sum(np.linalg.norm(a) for a in grads)) > max_norm else 1.0) for g in grads],
-         "You added the arrays' norms. The total norm is sqrt of the sum of every element squared, over all the arrays "
-         "(the norm of all of them laid end to end)."),
-        ([g * (max_norm / s if (s := sum(np.sum(a**2) for a in grads)) > max_norm else 1.0) for g in grads],
-         "You forgot the square root: the total norm is sqrt(sum of squares), not the sum of squares."),
-        ([g * (max_norm / s if (s := sum(np.abs(a).sum() for a in grads)) > max_norm else 1.0) for g in grads],
-         "You summed absolute values (an L1 norm). The total norm is sqrt(sum of every element squared)."),
-        ([g * (1.0 if total > max_norm else max_norm / total) for g in grads], "Your condition is reversed: scale down "
-         "only when the total norm is above max_norm."),
-    ]
-
-
-@check("Gradient clipping by norm")
+@check("Gradient clipping by norm", refuse=(numpy_lstm.clip_by_norm, clipped, *(answer for _, answer in CLIP_MISTAKES)),
+       instead="Compute the total norm and the factor yourself.")
 def check_clip_by_norm(clip_by_norm):
     """``clip_by_norm(grads, max_norm) -> list of arrays`` shaped like ``grads``."""
-    for grads, max_norm in clip_cases():
-        total = _total_norm(grads)
-        expected = [g * (max_norm / total if total > max_norm else 1.0) for g in grads]
-        try:
-            got = call(clip_by_norm, [g.copy() for g in grads], max_norm)
-        except Mistake as mistake:
-            raise Mistake(with_hint(mistake, CLIP_SIGNATURE, "Return a list with one array per array of grads, each of its shape.")) from None
-        names = tuple(f"array {k}" for k in range(len(grads)))
-        if not isinstance(got, (tuple, list)) or len(got) != len(grads):
-            raise Mistake(f"Return a list of {len(grads)} arrays, one per array of grads, scaled; got {type(got).__name__}"
-                          + (f" of {len(got)} items." if isinstance(got, (tuple, list)) else "."))
-        got = [as_array(name, g) for name, g in zip(names, got)]
-        shapes = {name: f"Each array keeps its shape, {g.shape}: multiply it by one number." for name, g in zip(names, grads)}
-        where = dict.fromkeys(names, None)
-        hints = dict.fromkeys(names, f"Here the total norm is {total:.3g} and max_norm {max_norm:g}. {CLIP_HINT}")
-        _judge(got, expected, names, clip_wrong_answers(grads, max_norm), shapes, hints, where)
-    return "One total norm over all the arrays, one factor for all of them, and only above max_norm: right on 4 cases."
+    rng = np.random.default_rng(60)
+    grads = [rng.normal(size=(6, 3)), rng.normal(size=6), rng.normal(size=(2, 2))]  # total norm 5.5; sizes the notebook does not use
+    cases = [Case(f"Case {n} ({len(g)} arrays, total norm {_total(g):.4g}, max_norm {m:g})", (g, m), clipped(g, m),
+                  [(f"array {k}", f"grads[{k}], multiplied by one number", None) for k in range(len(g))], "Return one array per array of grads.")
+             for n, (g, m) in enumerate([(grads, 2.0), ([0.1 * g for g in grads], 2.0), ([3.0 * grads[0]], 1.5), (grads, 0.25)], 1)]
+    _judge_cases(clip_by_norm, cases, CLIP_MISTAKES, "clip_by_norm(grads, max_norm)", lambda got, case: CLIP_HINT, how="return [g * scale for g in grads]")
+    return "One total norm over all the arrays, one factor for all of them, and only above max_norm: right on 4 cases (above, below, one array, far above)."

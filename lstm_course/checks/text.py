@@ -1,307 +1,183 @@
-"""Checks for notebook 05, the text classifier: a tokenizer, the last real state, a max over real
-steps, and the classifier's forward."""
+"""Checks for notebook 05, the text classifier: a tokenizer, the last real state, a max over real steps, the classifier's forward."""
 
+import itertools
 import re
 
-import numpy as np
 import torch
 from torch import nn
 
-from lstm_course.checks._core import Mistake, as_array, call, check, expect_close, with_hint
-from lstm_course.reviews import pad_batch, tokenize
-from lstm_course.text_models import LSTMClassifier
+from lstm_course import reviews, text_models
+from lstm_course.checks.judge import Mistake, call, check, expect_gradient, in_case, judge, own_random, tensor
 
-# ---------------------------------------------------------------------------------------------
-# Exercise 1: a tokenizer
-
-TOKENIZE_CASES = (
-    "Good.",
-    "It isn't bad, it's GREAT!",
-    "Don't miss it: a 10-minute gem.",
-    "I can't say I'd go again...",
-    "Sharp, FUNNY and never dull",
-)
-_WORD = re.compile(r"^[^\W_]+$")
+# ----------------------------------------------------------------------------- exercise 1: a tokenizer
+TOKENIZE_CASES = ("Good.", "It isn't bad, it's GREAT!", "Don't miss it: a 10-minute gem.", "I can't say I'd go again...",
+                  "We're sure you'll love it; I've seen it, I'm sold.", "Sharp, FUNNY and never dull")  # every clitic of CLITICS
+CLITICS = ("s", "re", "ve", "ll", "d", "m")  # and n't
 
 
-def _tokens_mistake(text, got, expected):
-    lowered = [token for token in got if token != token.lower()]
-    if lowered:
-        return f"{lowered[0]!r} has capitals: lowercase the text first, so 'Good' and 'good' are one token."
-    for token in got:
-        if token in ("isn't", "don't", "can't", "it's", "i'd") or re.fullmatch(r"[^\W_]+n't", token):
-            if token.endswith("n't"):
-                return f"{token!r} should be two tokens, {token[:-3]!r} and \"n't\": n't is a token of its own."
-            return f"{token!r} should be two tokens, {token[: token.index(chr(39))]!r} and {token[token.index(chr(39)):]!r}."
-    if "isn" in got or "don" in got or "'t" in got:
-        return "Split before the n: \"isn't\" is 'is' + \"n't\", not 'isn' + \"'t\"."
-    if "'" in got and any(t.startswith("'") and len(t) > 1 for t in expected):
-        return "'s, 'd, 're, 've, 'll and 'm are tokens of their own, apostrophe included: \"it's\" is 'it' + \"'s\"."
-    glued = [t for t in got if len(t) > 1 and not _WORD.match(t) and t not in expected]
-    if glued:
-        return f"{glued[0]!r} mixes a word and punctuation, or several marks: each punctuation mark is a token by itself."
-    if any(not token.strip() for token in got):
-        return "An empty or blank token: spaces separate tokens and are never tokens."
-    index = next((k for k, (a, b) in enumerate(zip(got, expected)) if a != b), min(len(got), len(expected)))
-    return f"First difference at token {index}: expected {expected[index:index + 3]}, got {got[index:index + 3]}."
+def rules(clitics=CLITICS, mark=r"\S", lower=True, pattern=None):  # the statement's tokenizer, a rule broken, or another pattern
+    pattern = re.compile(pattern or rf"[^\W_]+(?=n't\b)|n't\b|'(?:{'|'.join(clitics)})\b|[^\W_]+|{mark}")
+    return lambda text: pattern.findall(text.lower() if lower else text)
 
 
-@check("Tokenize with n't split")
+TOKENIZE_MISTAKES = [
+    ("Lowercase the text first, so that 'Good' and 'good' are one token.", rules(lower=False)),
+    ("Splitting on spaces leaves punctuation glued to the words: each mark is a token by itself.", rules(pattern=r"\S+")),
+    ("n't is a token of its own: \"isn't\" is 'is' + \"n't\" (and \"it's\" is 'it' + \"'s\").", rules(pattern=r"[\w']+|[^\w\s]")),
+    ("Split before the n: \"isn't\" is 'is' + \"n't\", not 'isn' + \"'\" + 't'.", rules(pattern=r"\w+|[^\w\s]")),
+    *[(f"{', '.join(repr(chr(39) + c) for c in gone)} {'is a token of its own' if len(gone) == 1 else 'are tokens of their own'}, apostrophe "
+       "included.", rules(tuple(set(CLITICS) - set(gone)))) for n in range(1, 7) for gone in itertools.combinations(CLITICS, n)],
+    ("Each punctuation mark is a token by itself: \"...\" is three tokens.", rules(mark=r"[^\w\s]+")),
+]
+
+
+@check("Tokenize with n't split", refuse=(reviews.tokenize, rules()),
+       instead="Write your own rules: a regular expression or a loop over the characters.")
 def check_tokenize(tokenize_fn):
-    """``tokenize_fn(text) -> list of str`` must give the course's tokens."""
-    for text in TOKENIZE_CASES:
-        got = call(tokenize_fn, text)
-        if isinstance(got, str) or not all(isinstance(token, str) for token in got):
-            raise Mistake(f"For {text!r} expected a list of strings, got {type(got).__name__}: {got!r:.80}")
-        got, expected = list(got), tokenize(text)
-        if got != expected:
-            raise Mistake(f"For {text!r} expected {expected}, got {got}. {_tokens_mistake(text, got, expected)}")
-    return f"{TOKENIZE_CASES[1]!r} -> {tokenize(TOKENIZE_CASES[1])}"
+    """``tokenize_fn(text) -> list of str`` must give the statement's tokens."""
+    for case, text in enumerate(TOKENIZE_CASES):
+        with in_case(f"For {text!r}"):
+            got, expected = call(tokenize_fn, text, signature="my_tokenize(text)"), reviews.tokenize(text)
+            if not isinstance(got, (list, tuple)) or not all(isinstance(token, str) for token in got):
+                raise Mistake(f"Expected a list of strings, got {type(got).__name__}: {got!r:.80}")
+            if list(got) != expected:
+                raise Mistake(f"Expected {expected}, got {list(got)}. " + next((m for m, wrong in TOKENIZE_MISTAKES if wrong(text) == list(got) and all(
+                    wrong(t) == reviews.tokenize(t) for t in TOKENIZE_CASES[:case])), ""))  # a mistake the cases passed so far rule out is not it
+    return f"Every rule and every clitic of the statement: {TOKENIZE_CASES[1]!r} -> {reviews.tokenize(TOKENIZE_CASES[1])}"
 
 
-# ---------------------------------------------------------------------------------------------
-# One vector per sentence from a padded output: the last real state, the max over real steps
-
-CASES = ((6, 3, 1, 4), (2, 5, 1, 5, 3))  # lengths of each test batch: unsorted, with a sentence of length 1
-LENGTHS = CASES[0]
-FEATURES = 3
-ATOL = 1e-6
+# ----------------------------------------------------------------------------- exercises 2 and 3: one vector per sentence
+POOL_CASES = (((6, 3, 1, 4), 6, 3, 0), ((2, 5, 1, 5, 3), 5, 2, 1), ((6, 3, 1, 4), 8, 3, 0))  # lengths, steps, features, seed
 
 
-def padded_output(lengths=LENGTHS, features=FEATURES, seed=0):
-    """A batch-first ``output`` (batch, max(lengths), features) with zeros at the pads, as
-    ``pad_packed_sequence`` gives it, and the ``lengths`` (batch,) as a LongTensor."""
-    generator = torch.Generator().manual_seed(seed)
-    output = torch.randn(len(lengths), max(lengths), features, generator=generator)
-    for row, length in enumerate(lengths):
-        output[row, length:] = 0.0
-    return output, torch.tensor(lengths)
+def last_states(output, lengths):
+    return output[torch.arange(len(lengths)), lengths - 1]
 
 
-def _cases(shift=0.0):
-    """(output, lengths) of every test batch; ``shift`` moves the real values, the pads stay 0."""
-    for seed, lengths in enumerate(CASES):
-        output, lengths_tensor = padded_output(lengths, FEATURES - seed, seed)
-        yield output + shift * (output != 0), lengths_tensor
+def real_max(output, lengths):
+    return output.masked_fill(torch.arange(output.shape[1])[None, :, None] >= lengths[:, None, None], float("-inf")).max(dim=1).values
 
 
-def _short_rows(lengths):
-    return ", ".join(str(k) for k, n in enumerate(lengths.tolist()) if n < max(lengths))
+LAST_MISTAKES = (  # (message, what the answer computes from output o and lengths n)
+    ("That is output[:, -1], the last padded step: for sentences {short} it is a pad (zeros here), not their last word.", lambda o, n: o[:, -1]),
+    ("That is output[:, 0], the first step of every sentence. Take step lengths[k] - 1 of row k.", lambda o, n: o[:, 0]),
+    ("That is one step too early: row k's last real step is lengths[k] - 1, counting from 0.", lambda o, n: last_states(o, (n - 1).clamp(min=1))),
+)
+MAX_MISTAKES = (
+    ("The pads (zeros here) count in the max, and win wherever a sentence's real values are all below 0 (sentences {short}). "
+     "Keep every step t >= lengths[k] out of the max: fill them with -inf first.", lambda o, n: o.max(dim=1).values),
+    ("That is a mean over time, not a max.", lambda o, n: o.mean(dim=1)),
+)
 
 
-def _where(lengths):
-    return lambda index: f"for sentence {index[0]} (length {int(lengths[index[0]])}), feature {index[1]}"
+def _pooling(function, signature, answer, mistakes, hint, shift=0.0):
+    """Every case of exercise 2 or 3: ``answer`` is right, ``mistakes`` the known wrong ones, ``(message, answer)``."""
+    for case, (lengths, steps, features, seed) in enumerate(POOL_CASES, start=1):
+        late = f"This is case 1 plus {steps - max(lengths)} steps of pads: count steps with output.shape[1], not lengths.max()." * (steps > max(lengths))
+        output = torch.randn(len(lengths), max(lengths), features, generator=torch.Generator().manual_seed(seed)) + shift
+        output, lengths = nn.functional.pad(output, (0, 0, 0, steps - max(lengths))), torch.tensor(lengths)
+        output = output.masked_fill(torch.arange(steps)[None, :, None] >= lengths[:, None, None], 0.0)  # as pad_packed_sequence pads
+        short = ", ".join(str(k) for k, n in enumerate(lengths.tolist()) if n < steps)  # the sentences that end on pads
+        with in_case(f"Case {case} (lengths {lengths.tolist()}, output of shape {tuple(output.shape)})"):
+            try:
+                got = call(function, output, lengths, signature=signature, shape_hint=late)
+            except Mistake as mistake:
+                raise Mistake(f"{mistake} {hint}" if "IndexError" in str(mistake) else mistake) from None
+            if isinstance(got, tuple) and hasattr(got, "indices"):
+                raise Mistake("The result is a (values, indices) pair, what `.max(dim=...)` returns: keep its `.values`.")
+            got, batch = tensor("The result", got), len(lengths)
+            wrong = {(batch, batch, features): "every sentence was taken at every sentence's length. Pair row k with lengths[k]",
+                     (steps, features): "that reduces dim 0, the sentences. Time is dim 1 of output (batch, seq, features)",
+                     (batch, steps): "that reduces dim 2, the features. Time is dim 1 of output (batch, seq, features)",
+                     (batch, steps, features): "output's shape: reduce the time dimension, dim 1"}.get(tuple(got.shape))
+            if wrong and got.shape != (batch, features):
+                raise Mistake(f"The result has shape {tuple(got.shape)}, expected (batch, features) = {(batch, features)}: {wrong}.")
+            judge("The result", got, answer(output, lengths), [] if late else [(m.format(short=short), f(output, lengths)) for m, f in mistakes],
+                  late or hint, lambda i: f"for sentence {i[0]} (length {int(lengths[i[0]])}), feature {i[1]}")
 
 
-def _vectors(function, output, lengths, name):
-    try:
-        got = call(function, output, lengths)
-    except Mistake as mistake:
-        if "out of bounds" in str(mistake):
-            raise Mistake(f"{mistake} Off by one? Steps count from 0, so row k's last real step is lengths[k] - 1.") from None
-        raise
-    if isinstance(got, tuple) and hasattr(got, "values") and hasattr(got, "indices"):
-        raise Mistake("the result is a (values, indices) pair, what `.max(dim=...)` returns: keep its `.values`.")
-    got = as_array(f"`{name}`'s result", got)
-    batch, seq, features = output.shape
-    if got.shape == (batch, batch, features):
-        raise Mistake(
-            f"the result has shape {got.shape}: every sentence was taken at every sentence's length. "
-            "Pair row k with lengths[k], one step per row."
-        )
-    if got.shape == output.shape:
-        raise Mistake(f"the result has shape {got.shape}, the shape of output: reduce the time dimension (dim 1) to one vector per sentence, (batch, features) = {(batch, features)}.")
-    if got.shape in ((seq, features), (batch, seq)) and got.shape != (batch, features):
-        dim = 0 if got.shape == (seq, features) else 2
-        raise Mistake(f"the result has shape {got.shape}: that reduces dim {dim}, {('the sentences', '', 'the features')[dim]}. Time is dim 1 of output (batch, seq, features).")
-    return got
-
-
-@check("The last real state of each sentence")
+@check("The last real state of each sentence", refuse=(reviews.last_real_states, last_states),
+       instead="Pick each sentence's last real step yourself.")
 def check_last_real_states(last_real_states):
     """``last_real_states(output, lengths) -> (batch, features)``: each row at its own last real step."""
-    for output, lengths in _cases():
-        got = _vectors(last_real_states, output, lengths, "last_real_states")
-        rows = torch.arange(len(lengths))
-        expected = output[rows, lengths - 1].numpy()
-        if got.shape == expected.shape and not np.allclose(got, expected, atol=ATOL):
-            if np.allclose(got, output[:, -1].numpy(), atol=ATOL):
-                raise Mistake(
-                    f"that is output[:, -1], the last *padded* step: for sentences {_short_rows(lengths)} "
-                    "it is a pad (here zeros), not their last word. Take step lengths[k] - 1 of row k."
-                )
-            if np.allclose(got, output[:, 0].numpy(), atol=ATOL):
-                raise Mistake("that is output[:, 0], the first step of every sentence. Take step lengths[k] - 1 of row k.")
-            if np.allclose(got, output[rows, (lengths - 2).clamp(min=0)].numpy(), atol=ATOL):
-                raise Mistake("that is one step too early: row k's last real step is lengths[k] - 1, counting from 0.")
-        expect_close("the last real states", got, expected, atol=ATOL, where=_where(lengths),
-                     hint="Row k's last real step is lengths[k] - 1.")
-    return "Each sentence's state at its own last word, not at the batch's last step."
+    _pooling(last_real_states, "last_real_states(output, lengths)", last_states, LAST_MISTAKES,
+             "Steps count from 0: row k's last real step is lengths[k] - 1.")
+    return "Each sentence's state at its own last word, not at the batch's last step, even where a batch ends on pads."
 
 
-@check("Max-pooling over the real steps only")
+@check("Max-pooling over the real steps only", refuse=(real_max,), instead="Mask the pads and take the max yourself.")
 def check_masked_max(masked_max):
     """``masked_max(output, lengths) -> (batch, features)``: the max over each row's real steps."""
-    for output, lengths in _cases(shift=-5.0):  # every real value negative, so a pad's 0 would win the max
-        got = _vectors(masked_max, output, lengths, "masked_max")
-        expected = torch.stack([output[k, :n].max(dim=0).values for k, n in enumerate(lengths.tolist())]).numpy()
-        if got.shape == expected.shape and not np.allclose(got, expected, atol=ATOL):
-            if np.allclose(got, output.max(dim=1).values.numpy(), atol=ATOL):
-                raise Mistake(
-                    f"that is output.max(dim=1): the pads (zeros here) count too, and they win wherever a "
-                    f"sentence's real values are all below 0, in sentences {_short_rows(lengths)}. "
-                    "Keep the padded steps out of the max: fill them with -inf first."
-                )
-            if np.allclose(got, output.mean(dim=1).numpy(), atol=ATOL):
-                raise Mistake("that is a mean over time, not a max.")
-        expect_close("the max over real steps", got, expected, atol=ATOL, where=_where(lengths),
-                     hint="Row k's real steps are t = 0 ... lengths[k] - 1; no other step may win its max.")
-    return "Pads never win the max."
+    _pooling(masked_max, "masked_max(output, lengths)", real_max, MAX_MISTAKES,
+             "Row k's real steps are t = 0 ... lengths[k] - 1; no other step may win its max.", shift=-5.0)  # every real value below 0
+    return "Pads never win the max, even where a batch ends on pads."
 
 
-# ---------------------------------------------------------------------------------------------
-# The classifier's forward: embedding, pack, LSTM, max-pool, linear
-
-FORWARD_SIZES = dict(vocab_size=23, embedding_dim=5, hidden_size=4)  # not the notebook's sizes
-FORWARD_BATCHES = ((3, 7, 1, 5, 2), (4,), (1, 6, 6, 2, 1, 3, 8, 4))  # unsorted, length 1, a batch of 1
-EXTRA_PADS = 3  # the same sentences padded further must get the same logits
-FORWARD_SIGNATURE = "forward(self, ids, lengths)"
-
-
-def forward_reference(vocab_size, embedding_dim, hidden_size, seed=0):
-    """The package's classifier with these sizes, one bidirectional layer, max-pooling, no dropout."""
-    with torch.random.fork_rng(devices=[]):  # the learner's random state stays as it was
-        torch.manual_seed(seed)
-        return LSTMClassifier(vocab_size, embedding_dim, hidden_size, num_layers=1, pooling="max").eval()
-
-
-def forward_batch(lengths, vocab_size, seed=0):
-    """Random token ids (no pad among the real ones) padded with 0 to max(lengths), and the lengths."""
-    generator = torch.Generator().manual_seed(seed)
-    return pad_batch([torch.randint(1, vocab_size, (n,), generator=generator).tolist() for n in lengths])
-
-
-def _forward_error(mistake, hidden_size):
-    """A Mistake from the learner's forward, with what usually causes it."""
-    message = with_hint(mistake, FORWARD_SIGNATURE)
-    if "enforce_sorted" in message:
-        return (f"{message} The check's batches, like the course's, are not sorted by length: "
-                "pass enforce_sorted=False, and PyTorch sorts inside and gives the results back in the batch's order.")
-    if "'lengths' argument should be" in message:
-        return (f"{message} pack_padded_sequence wants the lengths on the CPU, as int64, even when the model "
-                "runs on a GPU: pass lengths.cpu().")
-    if "mat1 and mat2" in message:
-        return (f"{message} self.fc takes {2 * hidden_size} features per sentence (2 * hidden_size): the forward "
-                "direction's and the backward direction's side by side. Did you keep only one direction?")
-    return message
-
-
-def _build(classifier_class, reference):
-    if isinstance(classifier_class, nn.Module):
-        raise Mistake(f"expected the class, got an instance of {type(classifier_class).__name__}: pass the class itself, without ().")
-    try:
-        with torch.random.fork_rng(devices=[]):  # its initial weights are replaced: leave the learner's random state alone
-            model = classifier_class(**FORWARD_SIZES)
-        model.load_state_dict(reference.state_dict())
-    except Exception as error:  # the learner may have changed the layers the notebook built
-        raise Mistake(f"building the model with {FORWARD_SIZES} and loading weights failed ({type(error).__name__}: "
-                      f"{str(error)[:200]}). Keep the notebook's __init__ and its layers embedding, lstm and fc.") from None
-    return model.eval()
-
-
-def _pads_leak(got, got_padded, lengths):
-    """A sentence of the batch whose logits change when the batch gets more pads, or ""."""
-    different = ~np.isclose(got, got_padded, atol=1e-5, rtol=1e-4).all(axis=1)
-    if not different.any():
-        return ""
-    k = int(np.flatnonzero(different)[0])
-    return (f"the pads leak in: the same batch with {EXTRA_PADS} more pads at the end gave other logits "
-            f"(sentence {k}, length {int(lengths[k])}: {np.round(got[k], 4).tolist()}, then {np.round(got_padded[k], 4).tolist()}).")
-
-
-def _usual_mistakes(reference, ids, lengths):
-    """(logits, diagnosis) of the usual wrong forwards, computed with the reference's layers."""
-    embedded = reference.embedding(ids)
-    unpacked_output, _ = reference.lstm(embedded)
-    packed = nn.utils.rnn.pack_padded_sequence(embedded, lengths, batch_first=True, enforce_sorted=False)
-    packed_output, (h_n, _) = reference.lstm(packed)
-    zero_padded, _ = nn.utils.rnn.pad_packed_sequence(packed_output, batch_first=True)
-    expected = reference(ids, lengths)
-    return [
-        (reference.fc(unpacked_output.max(dim=1).values), "The LSTM ran over the pads: the batch was not packed. "
-         "pack_padded_sequence stops each sentence at its own length, in both directions; pad_packed_sequence unpacks the output."),
-        (reference.fc(unpacked_output[:, -1]), "That is output[:, -1] of a batch that was not packed: for a short sentence, "
-         "the state after its pads. Pack the batch, and max-pool over the real steps."),
-        (reference.fc(zero_padded.max(dim=1).values), "The max sees the pads: pad_packed_sequence fills them with zeros, "
-         "and a zero wins wherever a feature stays below 0 over a whole sentence. Keep the pads out of the max (exercise 3)."),
-        (reference.fc(torch.cat([h_n[-2], h_n[-1]], dim=1)), "Those are the logits of the final states h_n. This model "
-         "max-pools: the largest value of each feature of output over the sentence's real steps."),
-        (torch.softmax(expected, dim=1), "Those are probabilities (a softmax): return the logits, as self.fc gives them; "
-         "the cross-entropy applies the softmax itself."),
-        (expected[lengths.argsort(descending=True, stable=True)], "The logits come in the order of the sorted lengths: "
-         "give them back in the batch's order, or let pack_padded_sequence sort (enforce_sorted=False)."),
-    ]
-
-
-def _diagnosis(reference, ids, lengths, got, leak):
-    for values, message in _usual_mistakes(reference, ids, lengths):
-        if np.allclose(got, values.numpy(), atol=1e-5, rtol=1e-4):
-            return f"{leak} {message}".strip()
-    return f"{leak} Pack the batch, and keep the pads out of the max.".strip() if leak else ""
-
-
-def _gpu():
-    """The device of the check's extra case with everything on a GPU, or None without one."""
-    return torch.device("cuda") if torch.cuda.is_available() else None
+# ----------------------------------------------------------------------------- exercise 4: the classifier's forward
+SIZES = dict(vocab_size=23, embedding_dim=5, hidden_size=4)  # not the notebook's sizes
+BATCHES, EXTRA_PADS = ((3, 7, 1, 5, 2), (4,), (1, 6, 6, 2, 1, 3, 8, 4)), 3  # unsorted, length 1, a batch of 1; then 3 more pads each
+ERROR_HINTS = {"enforce_sorted": "The batches are not sorted by length: pass enforce_sorted=False, and PyTorch sorts inside.",
+               "'lengths' argument should be": "pack_padded_sequence wants the lengths on the CPU, as int64, even for a GPU: pass lengths.cpu().",
+               "x4 and 8x2)": "self.fc takes 2 * hidden_size features per sentence, both directions side by side; it got one direction's.",
+               "and 8x2)": "self.fc takes 2 * hidden_size features per sentence: max-pool output (batch, seq, 2 * hidden_size) over time, dim 1."}
 
 
 def _logits(model, ids, lengths):
+    """The learner's logits (batch, 2), a tensor that carries the gradient, or a Mistake."""
     try:
-        return call(model.forward, ids, lengths)
+        got = call(model.forward, ids, lengths, signature="forward(self, ids, lengths)")
     except Mistake as mistake:
-        raise Mistake(_forward_error(mistake, model.fc.in_features // 2)) from None
+        raise Mistake(next((f"{mistake} {hint}" for text, hint in ERROR_HINTS.items() if text in str(mistake)), mistake)) from None
+    expect_gradient("The result of forward", got, model.parameters())
+    if got.shape != (len(lengths), 2):
+        raise Mistake(f"The logits should have shape (batch, 2) = {(len(lengths), 2)}, got {tuple(got.shape)}. " + ("One pair per step: pool "
+                      "over time first." if got.ndim == 3 else "One row per step: the max went over dim 0, not time (dim 1)." * (len(got) == ids.shape[1])))
+    return got.detach()
 
 
-def _compare(got, expected, lengths, atol=1e-5):
-    got = as_array("the logits", got)
-    if got.shape != expected.shape:
-        per_step = " (one pair per step? pool over time before the linear layer)" if got.ndim == 3 else ""
-        raise Mistake(f"the logits should have shape (batch, 2) = {expected.shape}, got {got.shape}{per_step}. "
-                      f"The batch had lengths {lengths.tolist()}.")
-    expect_close("the logits", got, expected, atol=atol, hint=f"The batch had lengths {lengths.tolist()}.",
-                 where=lambda i: f"of sentence {i[0]} (length {int(lengths[i[0]])}), class {i[1]}")
+def _usual_mistakes(r, ids, lengths, expected, leak):  # (message, logits) of the usual wrong forwards, with the reference r's layers
+    unpacked = r.lstm(r.embedding(ids))[0]
+    packed, (h_n, _) = r.lstm(nn.utils.rnn.pack_padded_sequence(r.embedding(ids), lengths, batch_first=True, enforce_sorted=False))
+    return [(f"{leak} {message}".strip(), logits) for message, logits in (
+        ("The LSTM ran over the pads: the batch was not packed (pack_padded_sequence).", r.fc(unpacked.max(dim=1).values)),
+        ("That is output[:, -1] of a batch not packed: for a short sentence, the state after its pads.", r.fc(unpacked[:, -1])),
+        ("The max sees the pads, zeros after pad_packed_sequence: keep them out of the max (exercise 3).",
+         r.fc(nn.utils.rnn.pad_packed_sequence(packed, batch_first=True)[0].max(dim=1).values)),
+        ("Those are the logits of the final states h_n: this model max-pools output over the real steps.", r.fc(torch.cat([*h_n], dim=1))),
+        ("Those are probabilities (a softmax): return the logits; the cross-entropy applies the softmax itself.", expected.softmax(dim=1)),
+        ("The logits come in the order of the sorted lengths: give them back in the batch's order.", expected[lengths.argsort(descending=True, stable=True)]))]
 
 
-@check("The classifier's forward")
+@check("The classifier's forward", refuse=(text_models.LSTMClassifier,),
+       instead="Write your own module from nn.Embedding, nn.LSTM and nn.Linear.")
 def check_classifier_forward(classifier_class):
-    """``classifier_class(vocab_size, embedding_dim, hidden_size)``: its ``forward(ids, lengths)`` gives
-    the package classifier's logits (batch, 2) on batches the notebook does not show."""
-    reference = forward_reference(**FORWARD_SIZES)
-    model = _build(classifier_class, reference)
-    weights = {name: value.clone() for name, value in model.state_dict().items()}
-    for seed, batch_lengths in enumerate(FORWARD_BATCHES):
-        ids, lengths = forward_batch(batch_lengths, FORWARD_SIZES["vocab_size"], seed=seed)
-        padded_ids = nn.functional.pad(ids, (0, EXTRA_PADS))
-        with torch.no_grad():
-            expected = reference(ids, lengths).numpy()
-            got, got_padded = _logits(model, ids, lengths), _logits(model, padded_ids, lengths)
-        if any(not torch.equal(weights[name], value) for name, value in model.state_dict().items()):
-            raise Mistake("forward changed the model's weights in place: it should only read them.")
-        values = as_array("the logits", got), as_array("the logits", got_padded)
-        leak = _pads_leak(*values, lengths) if values[0].shape == values[1].shape == expected.shape else ""
-        for batch_ids, logits, array in ((ids, got, values[0]), (padded_ids, got_padded, values[1])):
-            if array.shape == expected.shape and not np.allclose(array, expected, atol=1e-5, rtol=1e-4):
-                with torch.no_grad():
-                    diagnosis = _diagnosis(reference, batch_ids, lengths, array, leak)
-                if diagnosis:
-                    raise Mistake(diagnosis)
-            _compare(logits, expected, lengths)
-    gpu = _gpu()
-    if gpu is not None:  # everything on the GPU, the lengths too, as `.to(device)` leaves them
-        ids, lengths = forward_batch(FORWARD_BATCHES[0], FORWARD_SIZES["vocab_size"])
-        with torch.no_grad():
-            expected = reference.to(gpu)(ids.to(gpu), lengths.to(gpu)).cpu().numpy()
-            got = _logits(model.to(gpu), ids.to(gpu), lengths.to(gpu))
-        _compare(got, expected, lengths, atol=1e-3)  # cuDNN may use TF32: looser than float32
-    return (f"The package classifier's logits on {len(FORWARD_BATCHES)} batches (lengths unsorted, 1 to 8, "
-            f"a batch of 1), also with {EXTRA_PADS} more pads.")
+    """``classifier_class(vocab_size, embedding_dim, hidden_size)``'s ``forward(ids, lengths)`` gives the package classifier's logits."""
+    try:
+        with own_random(0):  # the package's classifier, one bidirectional layer and max-pooling, lends its weights to the learner's
+            model, reference = classifier_class(**SIZES), text_models.LSTMClassifier(**SIZES, num_layers=1, pooling="max").eval()
+        model.load_state_dict(reference.state_dict())
+    except Exception as error:  # the learner may have changed the layers the notebook built, or passed an instance
+        if isinstance(error, NotImplementedError):
+            raise
+        raise Mistake(f"Building the model with {SIZES} and loading weights failed ({type(error).__name__}: {str(error)[:200]}). " + (
+            "Pass the class itself, without ()." if isinstance(classifier_class, nn.Module) else "Keep the notebook's __init__ and its layers embedding, lstm, fc."))
+    weights = [value.clone() for value in model.eval().state_dict().values()]
+    for seed, batch in enumerate(BATCHES):
+        generator = torch.Generator().manual_seed(seed)
+        ids, lengths = reviews.pad_batch([torch.randint(1, SIZES["vocab_size"], (n,), generator=generator).tolist() for n in batch])
+        padded_ids, where = nn.functional.pad(ids, (0, EXTRA_PADS)), lambda i: f"for sentence {i[0]} (length {batch[i[0]]}), class {i[1]}"
+        with in_case(f"Batch {seed + 1} (lengths {list(batch)})"):
+            expected, got, padded = reference(ids, lengths).detach(), _logits(model, ids, lengths), _logits(model, padded_ids, lengths)
+            if any(not torch.equal(before, after) for before, after in zip(weights, model.state_dict().values())):
+                raise Mistake("Your forward changed the model's weights in place: it should only read them.")
+            leak = next((f"The pads leak in: the same batch with {EXTRA_PADS} more pads at the end gave other logits (sentence {k}, length "
+                         f"{batch[k]}: {got[k].numpy().round(4)}, then {padded[k].numpy().round(4)})."
+                         for k in range(len(batch)) if not torch.allclose(got[k], padded[k], atol=1e-5, rtol=1e-4)), "")
+            for logits, batch_ids in ((got, ids), (padded, padded_ids)):
+                judge("The logits", logits, expected, _usual_mistakes(reference, batch_ids, lengths, expected, leak),
+                      f"{leak} Pack the batch, and keep the pads out of the max." if leak else "", where)
+    if torch.cuda.is_available():  # everything on the GPU, the lengths too, as `.to(device)` leaves them
+        with in_case(f"Batch {len(BATCHES)} on the GPU (lengths {list(batch)})"):
+            got = _logits(model.cuda(), ids.cuda(), lengths.cuda()).cpu()
+            judge("The logits", got, got if torch.allclose(got, expected, atol=1e-3) else expected, where=where)  # 1e-3: cuDNN may use TF32
+    return f"The package classifier's logits on {len(BATCHES)} batches, also with {EXTRA_PADS} more pads{', and on the GPU' * torch.cuda.is_available()}."
