@@ -7,9 +7,10 @@ This module does the rest, alike for every exercise:
   an error in it is reported with the learner's own failing line, and "keep the signature" only when
   the call itself did not fit the signature; the course's own implementation of what the exercise
   asks is refused (`refusing`);
-- the contract (`tensor`, `numbers`, `integer`, `unpack`): the return type and shape the statement
-  promises, NaN and inf named as such;
-- the comparison (`same`, `expect_close`) at the precision the statement promises;
+- the contract (`tensor`, `array`, `numbers`, `integer`, `unpack`, `expect_shape`): the return type
+  and shape the statement promises, NaN and inf named as such;
+- the comparison (`same`, `expect_close`) at the precision the statement promises, an element named
+  by its place (`element`);
 - the known mistakes (`diagnose`): a message is given only when the answer equals what that mistake
   computes and that differs from the right answer;
 - the gradient (`expect_gradient`, `expect_no_backward`) where the answer is part of a model;
@@ -64,7 +65,7 @@ class CheckResult:
         return f"{_SYMBOLS[self.status]} {self.exercise}: {self.status}. {self.message}"
 
 
-GRADING_RUNS = ("autograde", "validate")  # what nbgrader puts in NBGRADER_EXECUTION for the kernel it starts
+GRADING_RUNS = ("autograde", "validate")  # what nbgrader puts in NBGRADER_EXECUTION of the kernel it starts
 
 
 def grading():
@@ -77,7 +78,7 @@ def grading():
 
 
 class _GradedPass(CheckResult):
-    """A pass under nbgrader: printed, not returned as the cell's value, which nbgrader would try to read as points."""
+    """A pass under nbgrader: printed, not returned as the cell's value (nbgrader would try to read it as points)."""
 
     def _ipython_display_(self):
         print(repr(self))
@@ -91,7 +92,8 @@ class Mistake(Exception):
     """Raised inside a check to stop at the first thing that is wrong."""
 
 
-_REFUSED = contextvars.ContextVar("refused", default=((), ""))  # (what the running check refuses, what to do instead)
+# (what the running check refuses, what to do instead)
+_REFUSED = contextvars.ContextVar("refused", default=((), ""))
 
 
 def check(exercise, refuse=(), instead="Write yours from the equations, with the operations the exercise names."):
@@ -126,10 +128,12 @@ def check(exercise, refuse=(), instead="Write yours from the equations, with the
 
 
 def _verdict(exercise, body, args, kwargs):
+    """Run the check's body: a pass, a Mistake's diagnosis, or the stub's "not attempted yet"."""
     try:
         message = body(*args, **kwargs)
     except NotImplementedError:
-        return CheckResult(exercise, NOT_ATTEMPTED, "Replace `raise NotImplementedError()` with your answer, run that cell, then this one.")
+        stub = "Replace `raise NotImplementedError()` with your answer, run that cell, then this one."
+        return CheckResult(exercise, NOT_ATTEMPTED, stub)
     except Mistake as mistake:
         return CheckResult(exercise, FAILED, sentence(str(mistake)))
     return CheckResult(exercise, PASSED, sentence(message))
@@ -144,7 +148,7 @@ def sentence(text):
 
 @contextlib.contextmanager
 def in_case(label):
-    """Prefix the message of a Mistake raised inside with the case it happened in: ``"Case 2 (batch 1): ..."``."""
+    """Prefix the message of a Mistake raised inside with its case: ``"Case 2 (batch 1): ..."``."""
     try:
         yield
     except Mistake as mistake:
@@ -153,7 +157,7 @@ def in_case(label):
 
 @contextlib.contextmanager
 def own_random(seed):
-    """Draw a case's numbers from ``seed`` without touching the learner's random state (torch, NumPy, random)."""
+    """Draw a case's numbers from ``seed``, leaving the learner's random state (torch, NumPy, random) as it was."""
     numpy_state, python_state = np.random.get_state(), random.getstate()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -177,12 +181,12 @@ class _Refusal:
         for item in refuse:
             self._add(item, _dotted(item))
 
-    def _add(self, item, name, depth=0):
+    def _add(self, item, name):
         if isinstance(item, types.ModuleType):
             for value in vars(item).values():
-                if getattr(value, "__module__", None) == item.__name__ and (inspect.isfunction(value) or inspect.isclass(value)):
-                    self._add(value, _dotted(value), depth + 1)
-        elif inspect.isclass(item):  # its own methods, not those it got from elsewhere (a NamedTuple's from collections)
+                if _defined_in(item, value):
+                    self._add(value, _dotted(value))
+        elif inspect.isclass(item):  # its own methods, not those it got elsewhere (a NamedTuple's from collections)
             for value in vars(item).values():
                 if inspect.isfunction(value) and value.__module__ == item.__module__:
                     self.codes[value.__code__] = name
@@ -193,7 +197,7 @@ class _Refusal:
                 item = item.func
             code = getattr(inspect.unwrap(getattr(item, "__func__", item)), "__code__", None)
             if code is not None:
-                self.codes[code] = name
+                self.codes.setdefault(code, name)  # the first name given to a piece of code is the one told
 
     def watch(self, seen):
         codes, builtins = self.codes, self.builtins
@@ -211,7 +215,17 @@ class _Refusal:
         return profile
 
 
-_FRIENDLY = (("torch.nn.modules.rnn.", "nn."), ("torch._VariableFunctionsClass.", "torch."), ("torch.autograd.", "torch.autograd."))
+def _defined_in(module, value):
+    """True for a function or class that ``module`` defines itself, not one it imports."""
+    is_code = inspect.isfunction(value) or inspect.isclass(value)
+    return is_code and getattr(value, "__module__", None) == module.__name__
+
+
+_FRIENDLY = (  # (the start of a dotted name, what a learner knows it as)
+    ("torch.nn.modules.rnn.", "nn."),
+    ("torch._VariableFunctionsClass.", "torch."),
+    ("torch.autograd.", "torch.autograd."),
+)
 
 
 @functools.lru_cache(maxsize=64)
@@ -223,7 +237,11 @@ def _dotted(item):
     """A name a learner recognises: ``nn.LSTM``, ``torch.lstm``, ``lstm_course.numpy_lstm.lstm_cell``."""
     if isinstance(item, types.ModuleType):
         return item.__name__
-    name = f"{getattr(item, '__module__', None) or 'torch'}.{getattr(item, '__qualname__', getattr(item, '__name__', repr(item)))}"
+    while isinstance(item, functools.partial):
+        item = item.func
+    module = getattr(item, "__module__", None) or "torch"
+    qualname = getattr(item, "__qualname__", getattr(item, "__name__", repr(item)))
+    name = f"{module}.{qualname}"
     for prefix, short in _FRIENDLY:
         name = name.replace(prefix, short)
     return name
@@ -253,8 +271,8 @@ def refusing(refuse):
 def _refused_message(function, names, instead):
     whose = "the course's own" if names[0].startswith("lstm_course") else "PyTorch's own"
     return (
-        f"Your `{_name(function)}` calls `{names[0]}`: that is {whose} version of what this exercise asks you to write, "
-        f"so the check cannot tell what you wrote. {instead}"
+        f"Your `{_name(function)}` calls `{names[0]}`: that is {whose} version of what this exercise asks you "
+        f"to write, so the check cannot tell what you wrote. {instead}"
     )
 
 
@@ -277,7 +295,7 @@ def copy_of(value):
 
 
 def _snapshot(value):
-    """What an argument held before the call, tensors that require grad included, to see what the answer wrote into."""
+    """What an argument held before the call (tensors that require grad too), to see what the answer wrote into."""
     if isinstance(value, torch.Tensor):
         return value.detach().clone()
     if isinstance(value, (tuple, list)):
@@ -291,10 +309,12 @@ _SHAPE_WORDS = ("shape", "size", "mismatch", "broadcast", "align", "dimension", 
 
 
 def _name(function):
+    """The learner's name of a function (a callable object's class name)."""
     return getattr(function, "__name__", type(function).__name__)
 
 
 def _shape_of(value):
+    """``"ndarray of shape (2, 3)"``, ``"((2, 3), (3,))"`` for a sequence of arrays, or None."""
     if hasattr(value, "shape"):
         return f"{type(value).__name__} of shape {tuple(value.shape)}"
     if isinstance(value, (tuple, list)) and value and all(hasattr(item, "shape") for item in value):
@@ -308,7 +328,8 @@ def _argument_shapes(function, args, kwargs):
         bound = inspect.signature(function).bind(*args, **kwargs).arguments
     except (TypeError, ValueError):
         bound = {f"input {number}": value for number, value in enumerate(args, start=1)}
-    return ", ".join(f"{name}: {shape}" for name, value in bound.items() if (shape := _shape_of(value)))
+    shapes = ((name, _shape_of(value)) for name, value in bound.items())
+    return ", ".join(f"{name}: {shape}" for name, shape in shapes if shape)
 
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])
@@ -328,13 +349,15 @@ def _learner_frames(error):
 def describe_error(function, error, args=(), kwargs=None, shape_hint=""):
     """What a learner's function raised, in which of its lines, and, for a shape error, the shapes it was given."""
     text = " ".join((str(error) or "no message").split())
-    message = f"`{_name(function)}` raised {type(error).__name__}: {text if text.endswith(('.', '?', '!')) else text + '.'}"
+    if not text.endswith((".", "?", "!")):
+        text += "."
+    message = f"`{_name(function)}` raised {type(error).__name__}: {text}"
     lines = _learner_frames(error)
     if lines:
         message += f" It happened in the line `{lines[-1]}`."
     if isinstance(error, IndexError) and "out of " in str(error):
         message += " An index went past the end of an array: look at your loop's range and the axis you index."
-    elif isinstance(error, (RuntimeError, ValueError)) and any(word in str(error).lower() for word in _SHAPE_WORDS):
+    elif isinstance(error, (RuntimeError, ValueError)) and _about_shapes(error):
         shapes = _argument_shapes(function, args, kwargs or {})
         if shapes:
             message += f" It was called with {shapes}."
@@ -343,15 +366,24 @@ def describe_error(function, error, args=(), kwargs=None, shape_hint=""):
     return message
 
 
+def _about_shapes(error):
+    """True when an error's message speaks of shapes, sizes or broadcasting."""
+    text = str(error).lower()
+    return any(word in text for word in _SHAPE_WORDS)
+
+
 def _same_value(before, after):
+    """True when an argument still holds what it held before the call (NaN where it was NaN)."""
     if isinstance(before, torch.Tensor):
-        return before.shape == after.shape and bool(torch.equal(before, after) or torch.allclose(before, after, equal_nan=True, rtol=0, atol=0))
+        if before.shape != after.shape:
+            return False
+        return bool(torch.equal(before, after) or torch.allclose(before, after, equal_nan=True, rtol=0, atol=0))
     if isinstance(before, np.ndarray):
         return before.shape == after.shape and np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
     if isinstance(before, (tuple, list)):
-        return len(before) == len(after) and all(_same_value(b, a) for b, a in zip(before, after))
+        return len(before) == len(after) and all(map(_same_value, before, after))
     if isinstance(before, dict):
-        return before.keys() == after.keys() and all(_same_value(before[k], after[k]) for k in before)
+        return before.keys() == after.keys() and all(_same_value(before[key], after[key]) for key in before)
     return True
 
 
@@ -375,7 +407,8 @@ def call(function, *args, signature="", shape_hint="", **kwargs):
     try:
         bound = inspect.signature(function).bind(*given_args, **given_kwargs).arguments
     except TypeError as error:
-        raise Mistake(f"`{_name(function)}` cannot be called as the statement calls it ({error}). Keep the signature `{signature}`.") from None
+        misfit = f"`{_name(function)}` cannot be called as the statement calls it ({error})."
+        raise Mistake(f"{misfit} Keep the signature `{signature}`.") from None
     except ValueError:  # a builtin without a signature
         bound = {}
     originals = dict(zip(bound, _snapshot(tuple(bound.values()))))
@@ -394,8 +427,9 @@ def call(function, *args, signature="", shape_hint="", **kwargs):
     changed = _changed_in_place(bound, originals)
     if changed is not None:
         raise Mistake(
-            f"`{_name(function)}` changed its argument `{changed}` in place (with `*=`, `+=` or `[...] =`, for example). "
-            f"The caller still needs the old `{changed}`: compute a new array instead (`a * b` leaves `a` as it was)."
+            f"`{_name(function)}` changed its argument `{changed}` in place (with `*=`, `+=` or `[...] =`, for "
+            f"example). The caller still needs the old `{changed}`: compute a new array instead (`a * b` leaves `a` "
+            "as it was)."
         )
     if result is None:
         raise Mistake(f"`{_name(function)}` returned None: did you forget `return`?")
@@ -406,7 +440,10 @@ def call(function, *args, signature="", shape_hint="", **kwargs):
 
 
 def unpack(value, names, how):
-    """The parts of a returned tuple, ``len(names)`` of them, or a Mistake saying what came; ``how`` is e.g. "return h, c"."""
+    """The parts of a returned tuple, ``len(names)`` of them, or a Mistake saying what came.
+
+    ``how`` shows the return statement, e.g. "return h, c".
+    """
     if isinstance(value, (tuple, list)) and len(value) == len(names):
         return tuple(value)
     if isinstance(value, (tuple, list)):
@@ -423,13 +460,26 @@ def tensor(name, value):
     if isinstance(value, torch.Tensor):
         return value
     what = "a NumPy array" if isinstance(value, np.ndarray) else type(value).__name__
-    raise Mistake(f"{name} should be a torch tensor, got {what}: keep the computation in PyTorch (torch.* functions, no .numpy()).")
+    raise Mistake(
+        f"{name} should be a torch tensor, got {what}: keep the computation in PyTorch (torch.* functions, "
+        "no .numpy())."
+    )
+
+
+def array(name, value):
+    """The answer as it came, or a Mistake when it is a torch tensor: the statement asks for NumPy."""
+    if isinstance(value, torch.Tensor):
+        raise Mistake(
+            f"{name} should be a NumPy array, got a torch tensor: this exercise is in NumPy (np.* functions, no torch)."
+        )
+    return value
 
 
 def numbers(name, value, keep_float32=True):
     """The answer as a float array (tensors included), or a Mistake saying what came instead.
 
-    A float32 answer stays float32 (unless ``keep_float32`` is False), so that `expect_close` judges it at float32 tolerance.
+    A float32 answer stays float32 (unless ``keep_float32`` is False), so that `expect_close` judges it at
+    float32 tolerance.
     """
     low_precision = keep_float32 and is_low_precision(value)
     if isinstance(value, torch.Tensor):
@@ -444,7 +494,10 @@ def numbers(name, value, keep_float32=True):
 def integer(name, value):
     """The answer as an int, or a Mistake: a one-element tensor or array, a float or a bool is not an int."""
     if isinstance(value, (torch.Tensor, np.ndarray)) and np.prod(value.shape, dtype=int) == 1:
-        raise Mistake(f"{name} should be an int, got a one-element {type(value).__name__}: use .item() (or int(...)) to take the number out.")
+        raise Mistake(
+            f"{name} should be an int, got a one-element {type(value).__name__}: use .item() (or int(...)) to take "
+            "the number out."
+        )
     if isinstance(value, bool) or not isinstance(value, _numbers.Real):
         raise Mistake(f"{name} should be an int, got {type(value).__name__}: {value!r:.80}")
     if not isinstance(value, _numbers.Integral):
@@ -452,7 +505,8 @@ def integer(name, value):
             raise Mistake(f"{name} should be a whole number, got {value!r}.")
         if value != int(value):
             raise Mistake(f"{name} should be a whole number, got {value!r}.")
-        raise Mistake(f"{name} should be an int, got the {type(value).__name__} {value!r}: use // rather than /, or int(...).")
+        kind = type(value).__name__
+        raise Mistake(f"{name} should be an int, got the {kind} {value!r}: use // rather than /, or int(...).")
     return int(value)
 
 
@@ -472,10 +526,13 @@ def same(got, expected):
     Sequences compare element by element; values that cannot be read as numbers are never the same.
     """
     if isinstance(expected, (tuple, list)) and not _is_numeric_sequence(expected):
-        return isinstance(got, (tuple, list)) and len(got) == len(expected) and all(same(g, e) for g, e in zip(got, expected))
+        if not isinstance(got, (tuple, list)) or len(got) != len(expected):
+            return False
+        return all(map(same, got, expected))
     atol, rtol = _tolerance(got)
     try:
-        got, expected = numbers("", got, keep_float32=False), np.asarray(numbers("", expected, keep_float32=False))
+        got = numbers("", got, keep_float32=False)
+        expected = np.asarray(numbers("", expected, keep_float32=False))
     except Mistake:
         return False
     return got.shape == expected.shape and bool(np.allclose(got, expected, atol=atol, rtol=rtol, equal_nan=False))
@@ -485,47 +542,81 @@ def _is_numeric_sequence(value):
     return all(isinstance(item, _numbers.Number) for item in value)
 
 
+def expect_shape(name, got, expected, explanation="", axes=""):
+    """A Mistake when the array ``got`` does not have the shape ``expected``.
+
+    ``axes`` names the dims, e.g. "(batch, hidden_size)"; ``explanation`` follows the message.
+    """
+    if tuple(got.shape) != tuple(expected):
+        shown = f"{axes} = {expected}" if axes else f"{expected}"
+        raise Mistake(f"{name} should have shape {shown}, got {tuple(got.shape)}. {explanation}")
+
+
+def element(*axes):
+    """A ``where`` that names an element by its index along each axis.
+
+    ``element("batch", "unit")((0, 2))`` is "at batch 0, unit 2".
+    """
+
+    def where(index):
+        return "at " + ", ".join(f"{axis} {position}" for axis, position in zip(axes, index))
+
+    return where
+
+
+def _first_index(mask):
+    """The index of the first True in ``mask``, a tuple of ints; () for a 0-d mask."""
+    return tuple(int(k) for k in np.argwhere(mask)[0]) if mask.ndim else ()
+
+
+def _place(index, where):
+    """`` at time step 3`` (``where``'s words, with a space before them), `` at index (3,)``, or "" for a 0-d value."""
+    if not index:
+        return ""
+    place = where(index) if where else f"at index {index}"
+    return f" {place}" if place else ""
+
+
 def expect_finite(name, got, where=None):
     """A Mistake naming the first NaN or inf in ``got``, and what usually makes one."""
-    array = numbers(name, got, keep_float32=False)
-    bad = ~np.isfinite(array)
+    values = numbers(name, got, keep_float32=False)
+    bad = ~np.isfinite(values)
     if bad.any():
-        index = tuple(int(k) for k in np.argwhere(bad)[0]) if array.ndim else ()
-        place = where(index) if where and index else (f"at index {index}" if index else "")
-        kind = "NaN" if np.isnan(array[index]) else "inf"
+        index = _first_index(bad)
+        kind = "NaN" if np.isnan(values[index]) else "inf"
         raise Mistake(
-            f"{name} holds {kind}{' ' + place if place else ''}; {int(bad.sum())} of {bad.size} values are not finite. "
-            "NaN comes from 0/0, inf - inf or the log of a negative number; inf from exp of a large number or a division by 0."
+            f"{name} holds {kind}{_place(index, where)}; {int(bad.sum())} of {bad.size} values are not finite. "
+            "NaN comes from 0/0, inf - inf or the log of a negative number; inf from exp of a large number or a "
+            "division by 0."
         )
 
 
 def expect_close(name, got, expected, hint="", where=None):
-    """Compare arrays at the answer's precision; on a mismatch say which shape or which element, expected versus got.
+    """Compare arrays at the answer's precision; on a mismatch say which shape or element, expected versus got.
 
-    ``where(index) -> str`` names an element for the learner, e.g. "at time step 3, unit 0".
+    ``where(index) -> str`` names an element for the learner, e.g. "at time step 3, unit 0" (see `element`).
     """
     low_precision = is_low_precision(got)
-    got, expected = numbers(name, got, keep_float32=False), np.asarray(numbers(name, expected, keep_float32=False))
-    if got.shape != expected.shape:
-        raise Mistake(f"{name} should have shape {expected.shape}, got {got.shape}. {hint}")
+    atol, rtol = _tolerance(got)
+    got = numbers(name, got, keep_float32=False)
+    expected = np.asarray(numbers(name, expected, keep_float32=False))
+    expect_shape(name, got, expected.shape, hint)
     if np.isfinite(expected).all():
         expect_finite(name, got, where)
-    atol, rtol = (FLOAT32_ATOL, FLOAT32_RTOL) if low_precision else (ATOL, RTOL)
     wrong = ~np.isclose(got, expected, atol=atol, rtol=rtol)
     if wrong.any():
-        index = tuple(int(k) for k in np.argwhere(wrong)[0]) if got.ndim else ()
-        place = where(index) if where and index else (f"at index {index}" if index else "")
+        index = _first_index(wrong)
         near = abs(got[index] - expected[index]) < 1e-3 * (1 + abs(expected[index]))
         precision = " (your answer is float32; it was compared at float32 tolerance)" if low_precision and near else ""
         raise Mistake(
-            f"{name}{' ' + place if place else ''}: expected {_pair(expected[index], got[index])} "
+            f"{name}{_place(index, where)}: expected {_pair(expected[index], got[index])} "
             f"({int(wrong.sum())} of {wrong.size} values differ){precision}. {hint}"
         )
 
 
 def _pair(expected, got):
     """``"0.3802931, got 0.3802927"``: 6 significant digits, more where 6 would print two equal numbers."""
-    digits = next((d for d in range(6, 18) if f"{expected:.{d}g}" != f"{got:.{d}g}"), 17)
+    digits = next((count for count in range(6, 18) if f"{expected:.{count}g}" != f"{got:.{count}g}"), 17)
     return f"{expected:.{digits}g}, got {got:.{digits}g}"
 
 
@@ -545,23 +636,30 @@ def diagnose(got, expected, mistakes):
 
 
 def judge(name, got, expected, mistakes=(), hint="", where=None):
-    """The whole comparison of one returned value: right, a known mistake (with the first difference), or the first difference."""
+    """The whole comparison of one returned value.
+
+    Right; or a known mistake, with the first difference; or the first difference, with ``hint``.
+    """
     if same(got, expected):
         return
     diagnosis = diagnose(got, expected, mistakes)
     try:
         expect_close(name, got, expected, hint=diagnosis or hint, where=where)
     except Mistake as mistake:
-        if diagnosis and diagnosis not in str(mistake):  # a known mistake that computes NaN or inf: still named
+        if diagnosis and diagnosis not in str(mistake):  # a known mistake that computes NaN or inf is still named
             raise Mistake(f"{sentence(str(mistake))} {diagnosis}") from None
         raise
-    raise Mistake(diagnosis or f"{name} differs from the expected value. {hint}")  # only reached for values `same` refuses but isclose accepts
+    # only reached for values that `same` refuses but isclose accepts
+    raise Mistake(diagnosis or f"{name} differs from the expected value. {hint}")
 
 
-# ----------------------------------------------------------------------------- gradients, where the answer is part of a model
+# ----------------------------------------------------------------------------- the gradient, in a model
 
 
-def expect_gradient(name, output, parameters, hint="Training needs autograd to reach the weights: compute it from them directly."):
+GRADIENT_HINT = "Training needs autograd to reach the weights: compute it from them directly."
+
+
+def expect_gradient(name, output, parameters, hint=GRADIENT_HINT):
     """``output`` must be a tensor autograd can follow back to every one of ``parameters``."""
     output = tensor(name, output)
     if not output.requires_grad:
@@ -569,14 +667,20 @@ def expect_gradient(name, output, parameters, hint="Training needs autograd to r
             f"{name} carries no gradient: it was computed under torch.no_grad(), detached, or rebuilt from numbers "
             f"(torch.tensor(...), .item(), .numpy()). {hint}"
         )
-    parameters = [p for p in parameters if p.requires_grad]
+    parameters = [parameter for parameter in parameters if parameter.requires_grad]
     grads = torch.autograd.grad(output.sum(), parameters, allow_unused=True, retain_graph=True)
-    unreached = [k for k, grad in enumerate(grads) if grad is None]
+    unreached = sum(grad is None for grad in grads)
     if unreached:
-        raise Mistake(f"{name} does not depend on {len(unreached)} of the {len(parameters)} weight tensors: something was detached on the way, or left out.")
+        raise Mistake(
+            f"{name} does not depend on {unreached} of the {len(parameters)} weight tensors: something was detached "
+            "on the way, or left out."
+        )
 
 
 def expect_no_backward(function, parameters):
     """A function that should only return a value must not call backward itself (it would add to the gradients)."""
-    if any(p.grad is not None for p in parameters):
-        raise Mistake(f"`{_name(function)}` called backward() itself: return the loss and let the training loop call loss.backward() once.")
+    if any(parameter.grad is not None for parameter in parameters):
+        raise Mistake(
+            f"`{_name(function)}` called backward() itself: return the loss and let the training loop call "
+            "loss.backward() once."
+        )

@@ -26,9 +26,9 @@ def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
 
 
 def step(x, h, c, w_ih, w_hh, b_ih, b_hh, order="ifgo", g_activation=np.tanh, b_ih_used=True, b_hh_used=True, forget=True,
-         input_gate=True, forget_scales_h=False, tanh_on_c=True, h_from_old_c=False):
+         input_gate=True, forget_scales_h=False, tanh_on_c=True, h_from_old_c=False, x_used=True, h_used=True):
     """A learner's step with one typical mistake switched on by the keywords."""
-    z = x @ w_ih.T + h @ w_hh.T + (b_ih if b_ih_used else 0) + (b_hh if b_hh_used else 0)
+    z = (x @ w_ih.T if x_used else 0) + (h @ w_hh.T if h_used else 0) + (b_ih if b_ih_used else 0) + (b_hh if b_hh_used else 0)
     blocks = dict(zip(order, np.split(z, 4, axis=1)))
     i, f, o, g = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"]), g_activation(blocks["g"])
     c_new = (h if forget_scales_h else c) * (f if forget else 1) + (i if input_gate else 1) * g
@@ -115,6 +115,8 @@ LSTM_STEP = Answers(
         (with_mistake(g_activation=lambda z: z), "The candidate g has no activation"),
         (with_mistake(tanh_on_c=False), "The new hidden state `h` at sample 0, unit 0: expected -0.178667, got -0.187118 (2 of 2 values differ). Your h = o * c"),
         (with_mistake(b_ih_used=False), "The bias b_ih is missing"),
+        (with_mistake(x_used=False), "The input x is missing from the gates"),
+        (with_mistake(h_used=False), "The previous hidden state h is missing from the gates"),
         (with_mistake(b_hh_used=False), "The bias b_hh is missing"),
         (with_mistake(b_ih_used=False, b_hh_used=False), "Both biases are missing"),
         (with_mistake(forget_scales_h=True), "Your forget gate multiplies h"),

@@ -20,7 +20,8 @@ def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh, order="ifgo", mi
     steps = range(input.shape[1] + (mistake == "one step too far"))
     for t in reversed(steps) if reverse else steps:
         h_prev = initial_states[0] if mistake == "h reset" else h
-        gates = dict(zip(order, (x_proj[:, t] + h_prev @ w_hh.T).chunk(4, dim=1)))
+        recurrent = 0 if mistake == "no recurrence" else h_prev @ w_hh.T
+        gates = dict(zip(order, (x_proj[:, t] + recurrent).chunk(4, dim=1)))
         c = torch.sigmoid(gates["f"]) * c + torch.sigmoid(gates["i"]) * torch.tanh(gates["g"])
         h_new = torch.sigmoid(gates["o"]) * (c if mistake == "no tanh c" else torch.tanh(c))
         outputs[t] = h_prev if mistake == "output starts at h_0" else h_new
@@ -225,6 +226,7 @@ ANSWERS = [
             (with_mistake(order="figo"), "input and forget gates are swapped"),
             (with_mistake(order="ifog"), "You read the four blocks of rows as i, f, o, g"),
             (with_mistake("no b_hh"), "The bias b_hh is missing"),
+            (with_mistake("no recurrence"), "The previous hidden state h is missing from the gates"),
             (with_mistake("no tanh c"), "missing the tanh on the cell state"),
             (with_mistake("h reset"), "Each step starts from h_0"),
             (with_mistake("output starts at h_0"), "store h after computing step t"),
