@@ -206,8 +206,8 @@ def check_lstm_forward(lstm_forward):
                   "step at a time.")
     if counts[(2, 5)] > counts[(2, 1)]:
         raise Mistake(
-            "Your lstm_forward computes the input projection inside the loop: w_ih meets the input in "
-            f"{counts[(2, 1)]} torch operation(s) for a sequence of 1 step and in {counts[(2, 5)]} for 5 steps. "
+            "Your lstm_forward computes the input projection inside the loop: the torch operations where w_ih "
+            f"meets the input are {counts[(2, 1)]} for a sequence of 1 step and {counts[(2, 5)]} for 5 steps. "
             "Compute input @ w_ih.T + b_ih + b_hh once, before the loop: (batch, seq, 4 * hidden); step t reads "
             "x_proj[:, t], and only h @ w_hh.T waits for the previous step."
         )
