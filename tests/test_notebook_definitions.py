@@ -1,32 +1,11 @@
 """Functions a notebook builds in front of the learner must behave like the package's own."""
 
-import ast
-import copy
-
-import nbformat
 import torch
 
-from tests.notebooks import NOTEBOOKS_DIR
+from tests.notebooks import notebook_definitions
 
 import lstm_course
 from lstm_course.hand_lstm import lstm_forward_tiled
-
-
-def definitions_from_notebook(path, names):
-    """The functions a notebook defines under these names, compiled from its code cells alone."""
-    namespace = {"torch": torch, "nn": torch.nn, "copy": copy, "lstm_course": lstm_course}
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type == "code":
-            tree = ast.parse(cell.source)
-            tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name in names]
-            exec(compile(tree, f"{path.name}", "exec"), namespace)
-    missing = [name for name in names if name not in namespace]
-    assert not missing, f"{path.name} defines no {missing}"
-    return {name: namespace[name] for name in names}
-
-
-def _notebook_03(names):
-    return definitions_from_notebook(NOTEBOOKS_DIR / "03_lstm_forward.ipynb", names)
 
 
 def _lstm_case(num_layers=1, bidirectional=False):
@@ -53,7 +32,7 @@ def _assert_same(got, expected, name):
 
 def test_notebook_03_forward_functions_match_the_package():
     """The learner's lstm_forward (the solution) and the package's clean and tiled forms all equal HandLSTM."""
-    lstm_forward = _notebook_03(["lstm_forward"])["lstm_forward"]
+    (lstm_forward,) = notebook_definitions("03_lstm_forward", "lstm_forward")
     hand, x, (h_0, c_0) = _lstm_case()
     states, weights = (h_0[0], c_0[0]), _weights(hand, "_l0")
     expected = lstm_course.lstm_forward(x, states, *weights)
@@ -63,7 +42,7 @@ def test_notebook_03_forward_functions_match_the_package():
 
 
 def test_notebook_03_reverse_direction_matches_handlstm():
-    reverse = _notebook_03(["lstm_forward_reverse"])["lstm_forward_reverse"]
+    (reverse,) = notebook_definitions("03_lstm_forward", "lstm_forward_reverse")
     hand, x, (h_0, c_0) = _lstm_case(bidirectional=True)
     output, (h_n, c_n) = hand(x, (h_0, c_0))
     got = reverse(x, (h_0[1], c_0[1]), *_weights(hand, "_l0_reverse"))
@@ -71,7 +50,7 @@ def test_notebook_03_reverse_direction_matches_handlstm():
 
 
 def test_notebook_03_two_layers_match_handlstm():
-    two_layer_forward = _notebook_03(["two_layer_forward"])["two_layer_forward"]
+    (two_layer_forward,) = notebook_definitions("03_lstm_forward", "two_layer_forward")
     hand, x, states = _lstm_case(num_layers=2)
     got = two_layer_forward(x, states, _weights(hand, "_l0"), _weights(hand, "_l1"))
     _assert_same(got, hand(x, states), "two_layer_forward")

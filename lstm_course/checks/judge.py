@@ -279,30 +279,30 @@ def _refused_message(function, names, instead):
 # ----------------------------------------------------------------------------- the call
 
 
-def copy_of(value):
-    """A copy of an argument, so that an answer that writes into it cannot change the check's data."""
-    if isinstance(value, np.ndarray):
-        return value.copy()
-    if isinstance(value, torch.Tensor):
-        return value if value.requires_grad else value.clone()
+def _mapped(value, leaf):
+    """``value`` with each array and tensor in it replaced by ``leaf(it)``, through tuples, NamedTuples, lists and dicts."""
+    if isinstance(value, (np.ndarray, torch.Tensor)):
+        return leaf(value)
     if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple takes its fields one by one
-        return type(value)(*(copy_of(item) for item in value))
+        return type(value)(*(_mapped(item, leaf) for item in value))
     if isinstance(value, (tuple, list)):
-        return type(value)(copy_of(item) for item in value)
+        return type(value)(_mapped(item, leaf) for item in value)
     if isinstance(value, dict):
-        return {key: copy_of(item) for key, item in value.items()}
+        return {key: _mapped(item, leaf) for key, item in value.items()}
     return value
+
+
+def copy_of(value):
+    """A copy of an argument, so that an answer that writes into it cannot change the check's data.
+
+    A tensor that requires grad is handed over as it is: autograd must reach it from the answer.
+    """
+    return _mapped(value, lambda a: a.copy() if isinstance(a, np.ndarray) else a if a.requires_grad else a.clone())
 
 
 def _snapshot(value):
     """What an argument held before the call (tensors that require grad too), to see what the answer wrote into."""
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, (tuple, list)):
-        return [_snapshot(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _snapshot(item) for key, item in value.items()}
-    return copy_of(value)
+    return _mapped(value, lambda a: a.copy() if isinstance(a, np.ndarray) else a.detach().clone())
 
 
 _SHAPE_WORDS = ("shape", "size", "mismatch", "broadcast", "align", "dimension", "mat1", "mat2", "operand")

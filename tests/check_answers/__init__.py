@@ -14,12 +14,11 @@ from typing import Callable
 class Answers:
     """The answers one check is tried with.
 
-    ``solution``: the notebook's solution, which passes. ``others``: right answers written another way,
-    which pass. ``wrong``: ``(answer, phrase)`` pairs; each fails, and its message contains ``phrase``,
-    a part of the message that names this mistake (and no other answer's). ``course``: answers that
-    hand back the course's own code (or PyTorch's, where the exercise asks for it by hand); each
-    fails as such. ``slow``: the check trains a model; the harness tries fewer answers under the
-    random-state test.
+    ``solution``: the notebook's own solution (read from the notebook by `tests.notebooks.notebook_definitions`),
+    which passes. ``others``: right answers written another way, which pass. ``wrong``: ``(answer, phrase)``
+    pairs; each fails, and its message contains ``phrase``, a part of the message that names this mistake (and
+    no other answer's). ``course``: answers that hand back the course's own code (or PyTorch's, where the
+    exercise asks for it by hand); each fails as such.
     """
 
     check: Callable

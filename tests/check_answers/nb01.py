@@ -12,17 +12,13 @@ from lstm_course.checks import gate_equations
 from lstm_course.numpy_lstm import lstm_cell as my_lstm_step
 from lstm_course.numpy_lstm import sigmoid
 from tests.check_answers import Answers
+from tests.notebooks import notebook_definitions
+
+lstm_step, to_pytorch_order, lstm_num_parameters = notebook_definitions(  # the notebook's solutions
+    "01_gate_equations", "lstm_step", "to_pytorch_order", "lstm_num_parameters"
+)
 
 # ----------------------------------------------------------------------------- lstm_step
-
-
-def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
-    z = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh    # (batch, 4 * hidden_size)
-    z_i, z_f, z_g, z_o = np.split(z, 4, axis=1)  # each (batch, hidden_size)
-    i, f, g, o = sigmoid(z_i), sigmoid(z_f), np.tanh(z_g), sigmoid(z_o)
-    c_new = f * c + i * g
-    h_new = o * np.tanh(c_new)
-    return h_new, c_new
 
 
 def step(x, h, c, w_ih, w_hh, b_ih, b_hh, order="ifgo", g_activation=np.tanh, b_ih_used=True, b_hh_used=True, forget=True,
@@ -140,11 +136,6 @@ LSTM_STEP = Answers(
 # ----------------------------------------------------------------------------- to_pytorch_order
 
 
-def to_pytorch_order(w):
-    f, i, g, o = np.split(w, 4)  # blocks of hidden_size rows
-    return np.concatenate([i, f, g, o])
-
-
 def by_a_list_of_rows(w):
     H = len(w) // 4
     return w[[*range(H, 2 * H), *range(H), *range(2 * H, 4 * H)]]
@@ -180,15 +171,6 @@ TO_PYTORCH_ORDER = Answers(
 )
 
 # ----------------------------------------------------------------------------- lstm_num_parameters
-
-
-def lstm_num_parameters(input_size, hidden_size, num_layers=1, bidirectional=False):
-    directions = 2 if bidirectional else 1
-    total = 0
-    for layer in range(num_layers):
-        inputs = input_size if layer == 0 else directions * hidden_size  # what this layer reads per step
-        total += directions * (4 * hidden_size * (inputs + hidden_size) + 8 * hidden_size)
-    return total
 
 
 def closed_form(input_size, hidden_size, num_layers=1, bidirectional=False):

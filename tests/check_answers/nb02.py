@@ -8,16 +8,15 @@ import torch
 from lstm_course import counter
 from lstm_course.checks import check_count_to_seven, check_counter_weights
 from tests.check_answers import Answers
+from tests.notebooks import notebook_definitions
+
+counter_weights, count_to_seven = notebook_definitions(  # the notebook's solutions
+    "02_hand_counter", "counter_weights", "count_to_seven"
+)
 
 # ----------------------------------------------------------------------------- Exercise 1: the counter's weights
 
 ROWS = [[0, 100, 0, -10], [0, 100, 0, 10], [1, 0, 0, 0], [0, 0, 100, -10]]  # i, f, g, o; columns x1, x2, x3, 1
-
-
-def counter_weights():
-    """The notebook's solution."""
-    w_ih = np.array(ROWS, dtype=np.float64)
-    return {"w_ih": w_ih, "w_hh": np.zeros((4, 1)), "b_ih": np.zeros(4), "b_hh": np.zeros(4)}
 
 
 def weights(rows=ROWS, **others):
@@ -51,15 +50,6 @@ def from_the_course_cell():
 
 
 # ----------------------------------------------------------------------------- Exercise 2: make a real LSTM count to 7
-
-
-def count_to_seven(inputs):
-    """The notebook's solution."""
-    scale = 0.01
-    weights = counter.counter_weights()
-    weights["w_ih"][2] *= scale  # g = tanh(scale * x1), nearly linear for small values
-    h = counter.real_counter(inputs, weights)["h"]
-    return np.arctanh(h) / scale  # undo h = tanh(c), then the scale
 
 
 def scaled(scale, decode=lambda h, scale: np.arctanh(h) / scale):

@@ -9,6 +9,11 @@ from lstm_course import HandLSTM, numpy_lstm
 from lstm_course.checks import check_lstm_forward, check_lstm_forward_reverse, check_two_layer_forward
 from lstm_course.hand_lstm import lstm_forward_tiled
 from tests.check_answers import Answers
+from tests.notebooks import notebook_definitions
+
+forward_solution, reverse_solution, two_layer_solution = notebook_definitions(  # the notebook's solutions
+    "03_lstm_forward", "lstm_forward", "lstm_forward_reverse", "two_layer_forward"
+)
 
 
 def lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh, order="ifgo", mistake=None, reverse=False):
@@ -220,7 +225,7 @@ def nn_lstm_two_layers(input, initial_states, weights_layer0, weights_layer1):
 ANSWERS = [
     Answers(
         check_lstm_forward,
-        solution=lstm_forward,
+        solution=forward_solution,
         others=[split_and_preallocate, gate_by_gate, in_float32],
         wrong=[
             (with_mistake(order="figo"), "input and forget gates are swapped"),
@@ -253,8 +258,8 @@ ANSWERS = [
     ),
     Answers(
         check_lstm_forward_reverse,
-        solution=with_mistake(reverse=True),
-        others=[flip_run_flip, functools.partial(projects_in_the_loop, reverse=True)],
+        solution=reverse_solution,
+        others=[with_mistake(reverse=True), flip_run_flip, functools.partial(projects_in_the_loop, reverse=True)],
         wrong=[
             (with_mistake(), "You walked forwards in time"),
             (with_mistake(order="figo", reverse=True), "input and forget gates are swapped"),
@@ -269,7 +274,7 @@ ANSWERS = [
     ),
     Answers(
         check_two_layer_forward,
-        solution=two_layer_with(forward=lstm_course.lstm_forward),
+        solution=two_layer_solution,
         others=[two_layer_with(), two_layers_in_a_loop, two_layer_with(forward=gate_by_gate)],
         wrong=[
             (two_layer_with("input to layer 1"), "Layer 1 read the input instead of layer 0's output"),

@@ -5,13 +5,13 @@ import torch
 from lstm_course import hand_lstm, shapes
 from lstm_course.checks import check_backward_final_state, check_final_states, check_initial_states
 from tests.check_answers import Answers
+from tests.notebooks import notebook_definitions
+
+backward_final_state, final_states, initial_states = notebook_definitions(  # the notebook's solutions
+    "04_bidirectional_and_stacked", "backward_final_state", "final_states", "initial_states"
+)
 
 # ----------------------------------------------------------------------------- Exercise 1: the backward final state, from output
-
-
-def backward_final_state(output, hidden_size):
-    """The notebook's solution."""
-    return output[:, 0, hidden_size:]
 
 
 def zeroes_then_slices(output, hidden_size):
@@ -32,19 +32,6 @@ def via_the_check(output, hidden_size):
 
 
 # ----------------------------------------------------------------------------- Exercise 2: the last layer's final states
-
-
-def final_states(output, h_n, num_layers, bidirectional, batch_first):
-    """The notebook's solution."""
-    D = 2 if bidirectional else 1
-    H = h_n.shape[-1]
-    if not batch_first:
-        output = output.transpose(0, 1)  # (batch, seq, D * H)
-    ends = [output[:, -1, :H]]
-    if bidirectional:
-        ends.append(output[:, 0, H:])
-    last_layer = [h_n[k] for k in range((num_layers - 1) * D, num_layers * D)]
-    return torch.cat(ends, dim=1), torch.cat(last_layer, dim=1)
 
 
 def by_view(output, h_n, num_layers, bidirectional, batch_first):
@@ -106,14 +93,6 @@ def both_via_the_check(output, h_n, num_layers, bidirectional, batch_first):
 
 
 # ----------------------------------------------------------------------------- Exercise 3: initial states of the right shape
-
-
-def initial_states(lstm, batch):
-    """The notebook's solution."""
-    layers = lstm.num_layers * (2 if lstm.bidirectional else 1)
-    h_0 = torch.zeros(layers, batch, lstm.proj_size or lstm.hidden_size)
-    c_0 = torch.zeros(layers, batch, lstm.hidden_size)
-    return h_0, c_0
 
 
 def from_the_weights(lstm, batch):

@@ -15,12 +15,13 @@ from lstm_course.checks import text as text_checks
 from lstm_course.checks import training_loop as training_checks
 from lstm_course.reviews import tokenize as my_tokenize
 from tests.check_answers import Answers
+from tests.notebooks import notebook_definitions
+
+tokenize, last_real_states, masked_max, SentenceClassifier, train = notebook_definitions(  # the notebook's solutions
+    "05_text_classifier", "my_tokenize", "last_real_states", "masked_max", "SentenceClassifier", "train"
+)
 
 # ----------------------------------------------------------------------------- exercise 1: a tokenizer
-
-
-def tokenize(text):
-    return re.findall(r"[^\W_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|[^\W_]+|\S", text.lower())
 
 
 def word_by_word(text):
@@ -57,11 +58,6 @@ TOKENIZE = Answers(
 # ----------------------------------------------------------------------------- exercises 2 and 3: one vector per sentence
 
 
-def last_real_states(output, lengths):
-    rows = torch.arange(output.shape[0])
-    return output[rows, lengths - 1]
-
-
 def gathered(output, lengths):
     steps = (lengths - 1).view(-1, 1, 1).expand(-1, 1, output.shape[2])  # (batch, 1, features)
     return output.gather(1, steps).squeeze(1)
@@ -76,11 +72,6 @@ def one_value_off(output, lengths):
     states = last_real_states(output, lengths).clone()
     states[2, 1] += 1.0
     return states
-
-
-def masked_max(output, lengths):
-    padded = torch.arange(output.shape[1])[None, :] >= lengths[:, None]  # (batch, seq)
-    return output.masked_fill(padded[:, :, None], float("-inf")).max(dim=1).values
 
 
 def masks_in_place(output, lengths):
@@ -135,24 +126,6 @@ MASKED_MAX = Answers(
 )
 
 # ----------------------------------------------------------------------------- exercise 4: the classifier's forward
-
-
-class SentenceClassifier(nn.Module):
-    """The notebook's class and solution."""
-
-    def __init__(self, vocab_size, embedding_dim=128, hidden_size=64, num_classes=2):
-        super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
-        self.fc = nn.Linear(2 * hidden_size, num_classes)
-
-    def forward(self, ids, lengths):
-        embedded = self.embedding(ids)  # (batch, seq, embedding_dim)
-        packed = pack_padded_sequence(embedded, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        packed_output, _ = self.lstm(packed)
-        output, _ = pad_packed_sequence(packed_output, batch_first=True, padding_value=float("-inf"))  # (batch, seq, 2 * hidden_size)
-        sentence = output.max(dim=1).values  # (batch, 2 * hidden_size): a pad's -inf never wins
-        return self.fc(sentence)  # (batch, 2)
 
 
 def answer(forward):
@@ -255,29 +228,6 @@ CLASSIFIER_FORWARD = Answers(
 )
 
 # ----------------------------------------------------------------------------- exercise 5: the training loop
-
-
-def train(model, optimizer, train_batches, validation_batches, epochs, clip):
-    accuracies, best = [], None
-    for epoch in range(epochs):
-        model.train()  # dropout on
-        for ids, lengths, labels in train_batches:
-            loss = nn.functional.cross_entropy(model(ids, lengths), labels)  # the mean over the batch
-            optimizer.zero_grad()  # backward adds to .grad: clear the last batch's
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-            optimizer.step()
-        model.eval()  # dropout off
-        right = total = 0
-        with torch.no_grad():  # no graph: nothing here is trained
-            for ids, lengths, labels in validation_batches:
-                right += int((model(ids, lengths).argmax(dim=1) == labels).sum())
-                total += len(labels)
-        accuracies.append(right / total)
-        if accuracies[-1] > max(accuracies[:-1], default=-1.0):  # the first epoch of the highest accuracy
-            best = copy.deepcopy(model.state_dict())
-    model.load_state_dict(best)
-    return accuracies
 
 
 def with_slip(slip=None):

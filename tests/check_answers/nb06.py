@@ -9,20 +9,13 @@ from lstm_course import numpy_lstm
 from lstm_course.checks import backprop
 from lstm_course.checks.backprop import check_clip_by_norm, check_lstm_backward, check_lstm_step_backward
 from tests.check_answers import Answers
+from tests.notebooks import notebook_definitions
+
+step_solution, bptt_solution, clip_solution = notebook_definitions(  # the notebook's solutions
+    "06_backprop_through_time", "lstm_step_backward", "lstm_backward", "clip_by_norm"
+)
 
 # ----------------------------------------------------------------------------- exercise 1: the backward of one step
-
-
-def step_solution(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh):
-    """The notebook's solution."""
-    tanh_c = np.tanh(step.c)
-    do = dh * tanh_c  # step 1: h = o * tanh(c)
-    dc_total = dc + dh * step.o * (1 - tanh_c**2)  # c reaches the loss through c_{t+1} and through h
-    di, df, dg = dc_total * step.g, dc_total * c_prev, dc_total * step.i  # step 2: c = f * c_prev + i * g
-    dz = np.concatenate(  # step 3: through the activations, gate order i, f, g, o
-        [di * step.i * (1 - step.i), df * step.f * (1 - step.f), dg * (1 - step.g**2), do * step.o * (1 - step.o)], axis=1
-    )  # (batch, 4 * hidden_size)
-    return dz @ w_ih, dz @ w_hh, dc_total * step.f, dz.T @ x, dz.T @ h_prev, dz.sum(axis=0)
 
 
 def step_answer(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh, mistake=None):
@@ -107,22 +100,6 @@ def step_through_the_course_s_bptt(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh):
 # ----------------------------------------------------------------------------- exercise 2: through time
 
 
-def bptt_solution(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh):
-    """The notebook's solution."""
-    dx = np.zeros_like(x)
-    dw_ih, dw_hh, db = np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros(w_ih.shape[0])
-    dh, dc = d_h_n, d_c_n  # what arrives from after the last step
-    for t in reversed(range(x.shape[1])):
-        h_prev = h_0 if t == 0 else gates["h"][:, t - 1]
-        c_prev = c_0 if t == 0 else gates["c"][:, t - 1]
-        step = numpy_lstm.GateValues(*(gates[name][:, t] for name in ("i", "f", "g", "o", "c", "h")))
-        dx[:, t], dh, dc, dw_ih_t, dw_hh_t, db_t = numpy_lstm.lstm_step_backward(
-            dh + d_output[:, t], dc, x[:, t], h_prev, c_prev, step, w_ih, w_hh  # h_t is also an output
-        )
-        dw_ih, dw_hh, db = dw_ih + dw_ih_t, dw_hh + dw_hh_t, db + db_t  # the same weights at every step
-    return dx, dh, dc, dw_ih, dw_hh, db
-
-
 def bptt_answer(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh, mistake=None):
     """A learner's BPTT loop over the package's step backward: right, or with the named mistake."""
     seq = x.shape[1]
@@ -177,13 +154,6 @@ def bptt_in_place(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh):
 
 
 # ----------------------------------------------------------------------------- exercise 3: clipping
-
-
-def clip_solution(grads, max_norm):
-    """The notebook's solution."""
-    total = np.sqrt(sum(np.sum(g**2) for g in grads))  # the norm of all the arrays laid end to end
-    scale = max_norm / total if total > max_norm else 1.0
-    return [g * scale for g in grads]
 
 
 def clip_written_otherwise(grads, max_norm):

@@ -12,13 +12,13 @@ from lstm_course import language_model as lm
 from lstm_course.checks import check_loss_in_bits, check_sample_next, check_stream_loss
 from lstm_course.language_model import loss_in_bits as bits_of_the_course
 from tests.check_answers import Answers
+from tests.notebooks import notebook_definitions
+
+loss_in_bits, stream_loss, sample_next = notebook_definitions(  # the notebook's solutions
+    "07_generating_text", "loss_in_bits", "stream_loss", "sample_next"
+)
 
 # ----------------------------------------------------------------------------- Exercise 1: loss_in_bits
-
-
-def loss_in_bits(logits, targets):
-    nats = nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
-    return nats / math.log(2)
 
 
 def flat_nats(logits, targets, **options):
@@ -65,13 +65,6 @@ LOSS_IN_BITS = Answers(
 )
 
 # ----------------------------------------------------------------------------- Exercise 2: stream_loss
-
-
-def stream_loss(model, x, y, state):
-    logits, state = model(x, state)
-    loss = cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
-    h, c = state
-    return loss, (h.detach(), c.detach())
 
 
 def stream_loss_from_zeros(model, x, y, state):
@@ -137,11 +130,6 @@ STREAM_LOSS = Answers(
 )
 
 # ----------------------------------------------------------------------------- Exercise 3: sample_next
-
-
-def sample_next(logits, temperature, generator):
-    scaled = (logits.double() - logits.max()) / temperature
-    return int(torch.multinomial(torch.softmax(scaled, dim=-1), 1, generator=generator))
 
 
 def inverse_cdf(logits, temperature, generator):
