@@ -140,8 +140,8 @@ dc = rng.normal(size=(batch, hidden_size))  # δc_t from above = b
 #
 # Return the tuple `(dx, dh_prev, dc_prev, dw_ih, dw_hh, db)`, each shaped like its array:
 # `dc_prev` is $\delta c_{t-1}^{\uparrow}$, and `db` `(4 * hidden_size,)` is the gradient of `b_ih` and of
-# `b_hh` alike. The check compares your gradients with autograd's through `nn.LSTMCell` and with
-# finite differences, on sizes this notebook does not use.
+# `b_hh` alike. The check compares your gradients with autograd's through `nn.LSTMCell`, on sizes
+# this notebook does not use; section 2 checks the whole backward against finite differences.
 
 
 # %% nbgrader={"grade": false, "grade_id": "nb06_lstm_step_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}

@@ -2,8 +2,7 @@
 
 Random cases of sizes the notebook does not use. The cache the learner is given comes from the checks'
 reference LSTM; the expected gradients from autograd through PyTorch's own LSTM (``torch.lstm_cell``,
-``torch.lstm``: what nn.LSTMCell and nn.LSTM run) in float64; a right answer also agrees with finite
-differences.
+``torch.lstm``: what nn.LSTMCell and nn.LSTM run) in float64.
 """
 
 import collections
@@ -17,23 +16,15 @@ from lstm_course.checks import reference
 from lstm_course.checks.judge import (Mistake, array, call, check, diagnose, element, in_case, judge, numbers, same,
                                       unpack)
 
-FD_EPS, FD_TOLERANCE = 1e-6, 1e-6  # centred differences in float64: errors near 1e-10, far below the bar
 BY_HAND = (reference, torch.autograd.backward, torch.autograd.grad)  # the backward is asked for by hand, not autograd
 
-# outputs: (name, its shape, kind of `_where`) of each returned array; loss: (arrays, upstream) of `_loss`, for
-# finite differences.
-Case = collections.namedtuple("Case", "label args expected outputs shape_hint loss", defaults=(None,))
+# outputs: (name, its shape, kind of `_where`) of each returned array
+Case = collections.namedtuple("Case", "label args expected outputs shape_hint")
 
 
 # ----------------------------------------------------------------------------- the gradients' cases
-
-
 def _loss(x, h, c, w_ih, w_hh, b_ih, b_hh, *upstream):
-    """The loss whose gradients are expected, through PyTorch's own LSTM.
-
-    A step: L = sum(dh * h_t) + sum(dc * c_t) through its LSTM cell; a sequence: sum(d_output * output) plus
-    the same for h_n and c_n, through its LSTM.
-    """
+    """sum(dh * h_t) + sum(dc * c_t) through PyTorch's LSTM cell; for a sequence, plus sum(d_output * output)."""
     if x.dim() == 2:
         outputs = torch.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
         return sum((outer * value).sum() for outer, value in zip(upstream, outputs))
@@ -49,11 +40,8 @@ def _gates_over_time(arrays):
 
 
 def gradient_case(number, batch, *sizes):
-    """Case ``number``, drawn at random: a step of ``sizes`` (input_size, hidden_size), or a sequence of
-    (seq, input_size, hidden_size).
-
-    The expected gradients, of x, h, c, w_ih, w_hh, b_ih (= those of b_hh), by autograd through PyTorch's own LSTM.
-    """
+    """Case ``number``: a random step of ``sizes`` (input_size, hidden_size) or sequence (seq, input_size, hidden_size),
+    and the gradients of x, h, c, w_ih, w_hh, b_ih by autograd."""
     one_step = len(sizes) == 2
     input_size, hidden_size = sizes[-2:]
     rng = np.random.default_rng(600 + 100 * len(sizes) + number)
@@ -69,7 +57,7 @@ def gradient_case(number, batch, *sizes):
     expected = [grad.numpy() for grad in grads]
     if one_step:
         label = f"Case {number} (batch {batch}, input_size {input_size}, hidden_size {hidden_size})"
-        cache = numpy_lstm.GateValues(*reference.step(*arrays))
+        cache = reference.step(*arrays)
         hint = f"dz is (batch, 4 * hidden_size) = ({batch}, {rows}), w_ih is {(rows, input_size)}."
     else:
         label = f"Case {number} (batch {batch}, seq {sizes[0]}, input_size {input_size}, hidden_size {hidden_size})"
@@ -77,50 +65,19 @@ def gradient_case(number, batch, *sizes):
         hint = (f"x[:, t] is (batch, input_size) = {(batch, input_size)}, gates[name][:, t] is (batch, hidden_size) = "
                 f"{state}.")
     args = (*upstream, *arrays[:3], cache, *arrays[3:5])
-    return Case(label, args, expected, STEP_OUTPUTS if one_step else BPTT_OUTPUTS, hint, (arrays, upstream))
+    return Case(label, args, expected, STEP_OUTPUTS if one_step else BPTT_OUTPUTS, hint)
 
 
 # ----------------------------------------------------------------------------- the judgement, alike for the three
-
-
-def _at_gate_row(hidden):
-    """A ``where`` for a ``(4 * hidden, ...)`` gradient: its row by gate and unit, and its column."""
-
-    def where(index):
-        row = index[0]
-        place = f"at row {row} (gate {'ifgo'[row // hidden]}, unit {row % hidden})"
-        return place + (f", column {index[1]}" if len(index) > 1 else "")
-
-    return where
-
-
 def _where(kind, expected):
     """How to name an element: a row of a 4 * hidden array by its gate and unit, a batch row, a time step."""
     if kind == "rows":
-        return _at_gate_row(expected[-1].shape[0] // 4)  # db is (4 * hidden,)
+        return reference.gate_row(expected[-1].shape[0] // 4)  # db is (4 * hidden,)
     if kind == "batch":
         return element("batch row", "column")
     if kind == "time":
         return element("batch row", "time step", "column")
     return None
-
-
-def _loss_moved(arrays, upstream, k, step):
-    """`_loss` with ``arrays[k]`` moved by ``step``, a float."""
-    moved = [values + step if j == k else values for j, values in enumerate(arrays)]
-    return float(_loss(*map(torch.tensor, moved), *map(torch.tensor, upstream)))
-
-
-def _finite_differences(names, got, arrays, upstream):
-    """A Mistake when a gradient disagrees with (L(a + eps v) - L(a - eps v)) / 2 eps along a random direction v."""
-    for k, (name, grad) in enumerate(zip(names, got)):
-        direction = np.random.default_rng(k).normal(size=arrays[k].shape)
-        up, down = (_loss_moved(arrays, upstream, k, sign * FD_EPS * direction) for sign in (1, -1))
-        numeric, analytic = (up - down) / (2 * FD_EPS), float(np.sum(grad * direction))
-        error = abs(numeric - analytic) / max(abs(numeric) + abs(analytic), 1e-12)
-        if error > FD_TOLERANCE:
-            raise Mistake(f"Your gradients equal autograd's, but {name} disagrees with finite differences (relative "
-                          f"error {error:.1e}). Return float64 arrays computed from the arguments.")
 
 
 def _returned_arrays(function, case, signature, how):
@@ -137,11 +94,8 @@ def _returned_arrays(function, case, signature, how):
 
 
 def _judge_cases(function, cases, mistakes, signature, explain, how=None):
-    """Call ``function`` on every case, then judge.
-
-    First the shapes; then a known mistake that explains every case; in the first wrong case, one that explains it,
-    or one output; else ``explain(got, case)``. ``mistakes``: (message, variant(*args)).
-    """
+    """Call ``function`` on every case; then a known mistake that explains every case; in the first wrong case, one
+    that explains it, or one output; else ``explain(got, case)``. ``mistakes``: (message, variant(*args))."""
     answers = []
     for case in cases:
         with in_case(case.label):
@@ -157,13 +111,9 @@ def _judge_cases(function, cases, mistakes, signature, explain, how=None):
             for k, (name, _, kind) in enumerate(case.outputs):
                 one = () if named else [(message, variant[k]) for message, variant in per_case]
                 judge(name, got[k], case.expected[k], one, hint=hint, where=_where(kind, case.expected))
-            if case.loss:
-                _finite_differences([name for name, _, _ in case.outputs], got, *case.loss)
 
 
 # ----------------------------------------------------------------------------- the backward, right or with a mistake
-
-
 def _scaled(grads, scale, every):
     """The weight gradients (dw_ih, dw_hh, db: from the fourth on) times ``scale``; every gradient when ``every``."""
     return [grad * (scale if k >= 3 or every else 1) for k, grad in enumerate(grads)]
@@ -304,8 +254,7 @@ def check_lstm_step_backward(lstm_step_backward):
     cases = [gradient_case(1, 1, 2, 3), gradient_case(2, 3, 4, 2), gradient_case(3, 2, 5, 4)]
     _judge_cases(lstm_step_backward, cases, STEP_MISTAKES,
                  "lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh)", _one_gate)
-    return ("All six gradients equal autograd's through PyTorch's LSTM cell (float64) and agree with finite "
-            "differences, on 3 random steps of new sizes.")
+    return "All six gradients equal autograd's through PyTorch's LSTM cell (float64), on 3 random steps of new sizes."
 
 
 # ----------------------------------------------------------------------------- exercise 2: through time
@@ -362,13 +311,10 @@ def check_lstm_backward(lstm_backward):
     cases = [gradient_case(1, 2, 4, 3, 2), gradient_case(2, 1, 7, 2, 3), gradient_case(3, 3, 3, 1, 4)]
     signature = "lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh)"
     _judge_cases(lstm_backward, cases, BPTT_MISTAKES, signature, lambda got, case: BPTT_HINT)
-    return ("All six gradients equal autograd's through PyTorch's LSTM (float64) and agree with finite differences, on "
-            "3 random sequences of lengths 3 to 7.")
+    return "All six gradients equal autograd's through PyTorch's LSTM (float64), on 3 random sequences of lengths 3 to 7."
 
 
 # ----------------------------------------------------------------------------- exercise 3: clipping
-
-
 def _total(grads):
     """The total norm of a list of arrays: sqrt of the sum of every element squared."""
     return np.sqrt(sum(np.sum(grad**2) for grad in grads))

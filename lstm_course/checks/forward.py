@@ -35,8 +35,6 @@ RETURN = "return output, (h_n, c_n)"
 
 
 # ----------------------------------------------------------------------------- the judgement, alike for the three
-
-
 def _float32_mistake(name, got, expected):
     """``[(FLOAT32 message, got)]`` when the float64 ``got`` equals ``expected`` at float32 precision only, else []."""
     if got.dtype == torch.float64 and same(got.float(), expected):
@@ -78,11 +76,7 @@ def _state_mistakes(name, got, right, other, other_right, output, first):
 
 
 def _judge_all(got, expected, mistakes, hint, first):
-    """Judge the three results, output first, each with the mistakes that could give it.
-
-    ``got``, ``expected``: ``(output, h_n, c_n)``; ``mistakes``: ``(message, output)``; ``first``: the first
-    step's time index.
-    """
+    """Judge ``got`` ``(output, h_n, c_n)``, each with the mistakes that could give it; ``first``: step 1's index."""
     output, h_n, c_n = expected
     output_mistakes = [*_layout_mistakes(output), *mistakes, *_float32_mistake("`output`", got[0], output)]
     judge("`output`", got[0], output, output_mistakes, hint, element("batch", "time step", "unit"))
@@ -102,11 +96,8 @@ def _tensors(tree):
 
 
 class _InputProjections(torch.overrides.TorchFunctionMode):
-    """Counts the torch operations that combine w_ih with anything but the weights: the input projections.
-
-    A tensor made from the weights alone (a view, a copy, ``w_ih.T``, ``torch.cat([w_ih, w_hh], 1)``) stands
-    for them; tensors are told apart by the memory they live in (`_memory`).
-    """
+    """Counts the torch operations that combine w_ih, or a tensor made from the weights alone (``w_ih.T``, a copy,
+    ``torch.cat([w_ih, w_hh], 1)``), with anything else: the input projections. Tensors are known by their memory."""
 
     def __init__(self, weights):
         super().__init__()
@@ -141,7 +132,7 @@ def _random_weights(layers, input_size, hidden, requires_grad):
 
 
 def _run(function, signature, sizes, outcome, hint, shape_hint=SHAPES, first=0):
-    """Judge ``function`` on a case of each size against ``outcome(x, h_0, c_0, weights) -> (expected, mistakes)``.
+    """Judge ``function`` on each size against ``outcome(x, h_0, c_0, weights) -> (expected, mistakes)``.
 
     Returns ``{(batch, seq): how many input projections the answer computed}``.
     """
@@ -152,10 +143,7 @@ def _run(function, signature, sizes, outcome, hint, shape_hint=SHAPES, first=0):
             x = torch.randn(batch, seq, input_size, dtype=torch.float64)
             h_0, c_0 = torch.randn(2, layers, batch, hidden, dtype=torch.float64)
             weights = _random_weights(layers, input_size, hidden, grad)
-        if layers == 2:
-            arguments = (x, (h_0, c_0), *weights)
-        else:
-            arguments = (x, (h_0[0], c_0[0]), *weights[0])
+        arguments = (x, (h_0, c_0), *weights) if layers == 2 else (x, (h_0[0], c_0[0]), *weights[0])
         sizes_text = f"batch {batch}, seq {seq}, input_size {input_size}, hidden {hidden}"
         with in_case(f"Case {number} ({sizes_text}{'; weights that require grad' * grad})"):
             with _InputProjections(weights[0]) as projections:
@@ -171,8 +159,6 @@ def _run(function, signature, sizes, outcome, hint, shape_hint=SHAPES, first=0):
 
 
 # ----------------------------------------------------------------------------- Exercises 1 and 2: one layer, both ways
-
-
 def _one_layer(x, h_0, c_0, weights, reverse=False):
     """One layer's ``(output, h_n, c_n)`` and what its typical mistakes give (in reverse: walking forwards first)."""
 
@@ -225,18 +211,13 @@ def check_lstm_forward_reverse(lstm_forward_reverse):
 
 
 # ----------------------------------------------------------------------------- Exercise 3: two layers
-
-
 def _output_of(*args, **mistake):
     """The output of `reference.sequence`, with one mistake switched on by ``mistake``."""
     return reference.sequence(*args, **mistake)[0]
 
 
 def _two_layers(x, h_0, c_0, weights):
-    """A 2-layer stack's ``(output, h_n, c_n)``, and what its mistakes give.
-
-    First the mistakes of stacking, then those of one layer made in both.
-    """
+    """A 2-layer stack's ``(output, h_n, c_n)``, and what the mistakes of stacking and of a layer made in both give."""
     weights_layer0, weights_layer1 = weights
     layer0_output, layer0_h, layer0_c, _ = reference.sequence(x, h_0[0], c_0[0], *weights_layer0)
     output, layer1_h, layer1_c, _ = reference.sequence(layer0_output, h_0[1], c_0[1], *weights_layer1)
@@ -264,8 +245,7 @@ def _two_layers(x, h_0, c_0, weights):
 def check_two_layer_forward(two_layer_forward):
     """``two_layer_forward(input, (h_0, c_0), weights_layer0, weights_layer1) -> output, (h_n, c_n)``.
 
-    The results are those of a 2-layer nn.LSTM(batch_first=True), the states ``(2, batch, hidden)``; the answer
-    may call ``lstm_course.lstm_forward`` for each layer.
+    As a 2-layer nn.LSTM(batch_first=True); the answer may call ``lstm_course.lstm_forward`` for each layer.
     """
     _run(two_layer_forward, "two_layer_forward(input, initial_states, weights_layer0, weights_layer1)",
          TWO_LAYER_SIZES, _two_layers, TWO_LAYERS, TWO_LAYERS)

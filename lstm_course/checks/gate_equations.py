@@ -28,16 +28,9 @@ BY_HAND = (numpy_lstm.lstm_cell, numpy_lstm.gate_values, numpy_lstm.lstm_forward
 
 def step_case(batch, input_size, hidden_size, seed):
     """Random arguments of ``lstm_step``, nothing zero, so that every mistake shows."""
-    rng, rows = np.random.default_rng(seed), 4 * hidden_size
-    sizes = {
-        "x": (batch, input_size),
-        "h": (batch, hidden_size),
-        "c": (batch, hidden_size),
-        "w_ih": (rows, input_size),
-        "w_hh": (rows, hidden_size),
-        "b_ih": rows,
-        "b_hh": rows,
-    }
+    rng, rows, state = np.random.default_rng(seed), 4 * hidden_size, (batch, hidden_size)
+    sizes = dict(x=(batch, input_size), h=state, c=state, w_ih=(rows, input_size), w_hh=(rows, hidden_size),
+                 b_ih=rows, b_hh=rows)
     return {name: rng.normal(size=size) for name, size in sizes.items()}
 
 
@@ -64,9 +57,7 @@ def check_lstm_step(lstm_step):
             right = reference.step(**args)
             expect_shape("`h`", h, right.h.shape, STEP_SHAPES, axes="(batch, hidden_size)")
             expect_shape("`c`", c, right.c.shape, STEP_SHAPES, axes="(batch, hidden_size)")
-            diagnosis = None
-            if not same((h, c), (right.h, right.c)):
-                diagnosis = diagnose((h, c), (right.h, right.c), step_mistakes(args))
+            diagnosis = diagnose((h, c), (right.h, right.c), step_mistakes(args))
             expect_close("The new cell state `c`", c, right.c, diagnosis or C_HINT, where)
             expect_close("The new hidden state `h`", h, right.h, diagnosis or H_HINT, where)
     return "Your lstm_step matches numpy_lstm.lstm_cell on 3 random cases (batch up to 3, hidden_size up to 5)."
@@ -84,26 +75,18 @@ def to_ifgo(w):
 
 
 def order_mistakes(w):
-    """(what the learner did, what that answer returns), lazily.
-
-    The blocks in any other order, or one block written over another.
-    """
+    """(what the learner did, what that answer returns), lazily: the blocks in another order, or one lost."""
     blocks = dict(zip(reference.DIAGRAM_ORDER, np.split(w, 4)))
     orders = (*map("".join, itertools.permutations("figo")), "iigo", "ffgo")  # the right one, ifgo, `diagnose` skips
     for order in orders:
         if order == "figo":
-            message = (
-                "The rows come back unchanged, in the diagram's order f, i, g, o. Swap the first two blocks of "
-                "hidden_size rows."
-            )
+            message = ("The rows come back unchanged, in the diagram's order f, i, g, o. Swap the first two blocks of "
+                       "hidden_size rows.")
         elif len(set(order)) < 4:
-            lost = "f" if order[0] == "i" else "i"
-            message = (
-                f"Your blocks hold {', '.join(order)}: the rows of {lost} are lost. A swap like "
-                "`w[:H], w[H:2*H] = w[H:2*H], w[:H]` copies through views of the same array, so the second "
-                "assignment reads rows the first one already overwrote. Build a new array with np.concatenate, "
-                "or index with a list of rows."
-            )
+            message = (f"Your blocks hold {', '.join(order)}: the rows of {'f' if order[0] == 'i' else 'i'} are lost. "
+                       "A swap like `w[:H], w[H:2*H] = w[H:2*H], w[:H]` copies through views of the same array, so "
+                       "the second assignment reads rows the first one already overwrote. Build a new array with "
+                       "np.concatenate, or index with a list of rows.")
         else:
             message = f"Your blocks come out as {', '.join(order)}; PyTorch's order is i, f, g, o."
         yield message, np.concatenate([blocks[gate] for gate in order])
@@ -112,17 +95,6 @@ def order_mistakes(w):
 def _rows_moved(got, w):
     """True when ``got`` holds the values of ``w``'s columns, each in another order: rows moved, none changed."""
     return same(np.sort(got.reshape(len(w), -1), axis=0), np.sort(w.reshape(len(w), -1), axis=0))
-
-
-def _in_row(hidden_size):
-    """A ``where`` that names a row of a ``(4 * hidden_size, ...)`` array by its gate: "in row 3 (row 1 of the ...)"."""
-
-    def where(index):
-        row = index[0]
-        gate = reference.PYTORCH_ORDER[row // hidden_size]
-        return f"in row {row} (row {row % hidden_size} of the {reference.GATE_WORDS[gate]})"
-
-    return where
 
 
 @check("to_pytorch_order: f, i, g, o rows into i, f, g, o", refuse=(to_ifgo,),
@@ -136,10 +108,8 @@ def check_to_pytorch_order(to_pytorch_order):
         with in_case(f"Case {number}, a {kind} of shape {w.shape} (hidden_size={hidden_size})"):
             got = numbers("The result", call(to_pytorch_order, w, signature="to_pytorch_order(w)"))
             if got.shape != w.shape:
-                raise Mistake(
-                    f"The result should have the shape of w, {w.shape}, got {got.shape}: reorder the rows; don't drop, "
-                    "add or transpose any."
-                )
+                raise Mistake(f"The result should have the shape of w, {w.shape}, got {got.shape}: reorder the rows; "
+                              "don't drop, add or transpose any.")
             expected = to_ifgo(w)
             if same(got, expected):
                 continue
@@ -148,7 +118,7 @@ def check_to_pytorch_order(to_pytorch_order):
             else:
                 hint = "Copy the rows as they are; only their order changes."
             diagnosis = diagnose(got, expected, order_mistakes(w))
-            expect_close("The result", got, expected, diagnosis or hint, _in_row(hidden_size))
+            expect_close("The result", got, expected, diagnosis or hint, reference.gate_row(hidden_size))
     return "Blocks of rows f, i, g, o come out as i, f, g, o, for weights and biases, hidden_size 1 to 3."
 
 
@@ -170,18 +140,13 @@ def torch_num_parameters(input_size, hidden_size, num_layers=1, bidirectional=Fa
 def counted(input_size, hidden_size, num_layers=1, bidirectional=False, biases=2, gates=4, later_inputs=None,
             directions=None, layers=None):
     """The parameter count, with the learner's typical mistakes switched on by the keywords."""
-    if directions is None:
-        directions = 2 if bidirectional else 1
-    if layers is None:
-        layers = num_layers
+    directions = (2 if bidirectional else 1) if directions is None else directions
     total = 0
-    for layer in range(layers):
+    for layer in range(num_layers if layers is None else layers):
         if layer == 0:
             inputs = input_size
-        elif later_inputs is None:
-            inputs = directions * hidden_size
         else:
-            inputs = later_inputs(input_size, hidden_size)
+            inputs = directions * hidden_size if later_inputs is None else later_inputs(input_size, hidden_size)
         weights = gates * hidden_size * (inputs + hidden_size)
         total += directions * (weights + biases * gates * hidden_size)
     return total

@@ -1,21 +1,10 @@
 """The one judge every exercise check uses.
 
-A check is a declaration: its cases, its contract (what the answer returns), its known mistakes.
-This module does the rest, alike for every exercise:
-
-- the call (`call`): the learner's function gets copies of the arguments; writing into one is named;
-  an error in it is reported with the learner's own failing line, and "keep the signature" only when
-  the call itself did not fit the signature; the course's own implementation of what the exercise
-  asks is refused (`refusing`);
-- the contract (`tensor`, `array`, `numbers`, `integer`, `unpack`, `expect_shape`): the return type
-  and shape the statement promises, NaN and inf named as such;
-- the comparison (`same`, `expect_close`) at the precision the statement promises, an element named
-  by its place (`element`);
-- the known mistakes (`diagnose`): a message is given only when the answer equals what that mistake
-  computes and that differs from the right answer;
-- the gradient (`expect_gradient`, `expect_no_backward`) where the answer is part of a model;
-- the verdict (`check`): "passed", "not attempted yet" or what is wrong; under nbgrader a verdict
-  that is not a pass is raised, so the test cell scores 0 with the diagnosis as its feedback.
+A check declares its cases, its contract (what the answer returns) and its known mistakes; this
+module does the rest alike for every exercise: the call (`call`, the course's own code refused by
+`refusing`), the contract (`tensor`, `array`, `numbers`, `integer`, `unpack`, `expect_shape`), the
+comparison (`same`, `expect_close`, `judge` with the known mistakes of `diagnose`), the gradient
+(`expect_gradient`, `expect_no_backward`) and the verdict (`check`).
 
 Tolerances. A float64 answer is compared at ``|got - expected| <= ATOL + RTOL * |expected|`` with
 ATOL = 1e-9 and RTOL = 1e-6: a correct float64 answer differs from PyTorch by about 1e-15, and
@@ -40,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.utils._pytree import tree_flatten, tree_map
 
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted yet"
 _SYMBOLS = {PASSED: "✅", FAILED: "❌", NOT_ATTEMPTED: "⏳"}
@@ -48,8 +38,6 @@ FLOAT32_ATOL, FLOAT32_RTOL = 1e-5, 1e-4
 
 
 # ----------------------------------------------------------------------------- the verdict
-
-
 @dataclass(frozen=True)
 class CheckResult:
     """The verdict of one check. True only when the answer passed."""
@@ -69,11 +57,7 @@ GRADING_RUNS = ("autograde", "validate")  # what nbgrader puts in NBGRADER_EXECU
 
 
 def grading():
-    """True when nbgrader runs the notebook (``nbgrader autograde`` or ``validate``).
-
-    nbgrader sets the environment variable ``NBGRADER_EXECUTION`` of the kernel it starts to
-    "autograde" or "validate"; a learner's own kernel has no such variable.
-    """
+    """True when nbgrader runs the notebook: it sets ``NBGRADER_EXECUTION`` in the kernel it starts."""
     return os.environ.get("NBGRADER_EXECUTION", "") in GRADING_RUNS
 
 
@@ -97,14 +81,10 @@ _REFUSED = contextvars.ContextVar("refused", default=((), ""))
 
 
 def check(exercise, refuse=(), instead="Write yours from the equations, with the operations the exercise names."):
-    """Turn ``body(answer, ...) -> success message`` into a check that returns a CheckResult.
+    """Turn ``body(answer, ...) -> success message`` (or a raised Mistake) into a check that returns a CheckResult.
 
-    ``refuse``: the course's own implementations of what the exercise asks (functions, classes,
-    modules, builtins); an answer that calls one while `call` runs it fails (see `refusing`) with a
-    message that ends in ``instead``, what to do instead.
-    The body raises Mistake with a diagnosis; an answer that raises NotImplementedError (the learner
-    copy's stub) is "not attempted yet". Under nbgrader a result that is not a pass is raised as
-    CheckFailed, and a pass is printed; in a learner's own run the result is returned.
+    ``refuse``: the course's own implementations of what the exercise asks, refused while `call` runs the
+    answer (`refusing`), with ``instead`` as the advice. Under nbgrader a failure is raised as CheckFailed.
     """
 
     def decorate(body):
@@ -171,10 +151,8 @@ def own_random(seed):
 
 
 # ----------------------------------------------------------------------------- the course's own code, refused
-
-
 class _Refusal:
-    """The code objects and builtins of the implementations an exercise asks the learner to write."""
+    """The code objects and builtins of the implementations an exercise asks the learner to write, by name."""
 
     def __init__(self, refuse):
         self.codes, self.builtins = {}, {}
@@ -182,9 +160,9 @@ class _Refusal:
             self._add(item, _dotted(item))
 
     def _add(self, item, name):
-        if isinstance(item, types.ModuleType):
+        if isinstance(item, types.ModuleType):  # what it defines itself, not what it imports
             for value in vars(item).values():
-                if _defined_in(item, value):
+                if (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == item.__name__:
                     self._add(value, _dotted(value))
         elif inspect.isclass(item):  # its own methods, not those it got elsewhere (a NamedTuple's from collections)
             for value in vars(item).values():
@@ -215,16 +193,9 @@ class _Refusal:
         return profile
 
 
-def _defined_in(module, value):
-    """True for a function or class that ``module`` defines itself, not one it imports."""
-    is_code = inspect.isfunction(value) or inspect.isclass(value)
-    return is_code and getattr(value, "__module__", None) == module.__name__
-
-
 _FRIENDLY = (  # (the start of a dotted name, what a learner knows it as)
     ("torch.nn.modules.rnn.", "nn."),
     ("torch._VariableFunctionsClass.", "torch."),
-    ("torch.autograd.", "torch.autograd."),
 )
 
 
@@ -251,10 +222,8 @@ def _dotted(item):
 def refusing(refuse):
     """Watch for calls into ``refuse`` while the block runs; yields the list of the names called.
 
-    Python code is recognised by its code object, so aliases, wrappers, ``functools.partial`` and
-    imports under another name are all seen; builtins (``torch.lstm``) by identity. What is not seen:
-    the same algorithm pasted in as source (it is the learner's own code then) and a call made in
-    another thread.
+    Python code is known by its code object (aliases, wrappers, partials are seen), builtins by identity.
+    Not seen: the same algorithm pasted in as source, and a call made in another thread.
     """
     seen = []
     if not refuse:
@@ -270,39 +239,19 @@ def refusing(refuse):
 
 def _refused_message(function, names, instead):
     whose = "the course's own" if names[0].startswith("lstm_course") else "PyTorch's own"
-    return (
-        f"Your `{_name(function)}` calls `{names[0]}`: that is {whose} version of what this exercise asks you "
-        f"to write, so the check cannot tell what you wrote. {instead}"
-    )
+    return (f"Your `{_name(function)}` calls `{names[0]}`: that is {whose} version of what this exercise asks you to "
+            f"write, so the check cannot tell what you wrote. {instead}")
 
 
 # ----------------------------------------------------------------------------- the call
-
-
 def _mapped(value, leaf):
     """``value`` with each array and tensor in it replaced by ``leaf(it)``, through tuples, NamedTuples, lists and dicts."""
-    if isinstance(value, (np.ndarray, torch.Tensor)):
-        return leaf(value)
-    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a NamedTuple takes its fields one by one
-        return type(value)(*(_mapped(item, leaf) for item in value))
-    if isinstance(value, (tuple, list)):
-        return type(value)(_mapped(item, leaf) for item in value)
-    if isinstance(value, dict):
-        return {key: _mapped(item, leaf) for key, item in value.items()}
-    return value
+    return tree_map(lambda item: leaf(item) if isinstance(item, (np.ndarray, torch.Tensor)) else item, value)
 
 
 def copy_of(value):
-    """A copy of an argument, so that an answer that writes into it cannot change the check's data.
-
-    A tensor that requires grad is handed over as it is: autograd must reach it from the answer.
-    """
+    """A copy of an argument for the answer; a tensor that requires grad as it is, for autograd to reach."""
     return _mapped(value, lambda a: a.copy() if isinstance(a, np.ndarray) else a if a.requires_grad else a.clone())
-
-
-def _snapshot(value):
-    """What an argument held before the call (tensors that require grad too), to see what the answer wrote into."""
-    return _mapped(value, lambda a: a.copy() if isinstance(a, np.ndarray) else a.detach().clone())
 
 
 _SHAPE_WORDS = ("shape", "size", "mismatch", "broadcast", "align", "dimension", "mat1", "mat2", "operand")
@@ -357,7 +306,7 @@ def describe_error(function, error, args=(), kwargs=None, shape_hint=""):
         message += f" It happened in the line `{lines[-1]}`."
     if isinstance(error, IndexError) and "out of " in str(error):
         message += " An index went past the end of an array: look at your loop's range and the axis you index."
-    elif isinstance(error, (RuntimeError, ValueError)) and _about_shapes(error):
+    elif isinstance(error, (RuntimeError, ValueError)) and any(word in str(error).lower() for word in _SHAPE_WORDS):
         shapes = _argument_shapes(function, args, kwargs or {})
         if shapes:
             message += f" It was called with {shapes}."
@@ -366,24 +315,19 @@ def describe_error(function, error, args=(), kwargs=None, shape_hint=""):
     return message
 
 
-def _about_shapes(error):
-    """True when an error's message speaks of shapes, sizes or broadcasting."""
-    text = str(error).lower()
-    return any(word in text for word in _SHAPE_WORDS)
-
-
 def _same_value(before, after):
     """True when an argument still holds what it held before the call (NaN where it was NaN)."""
+    (old, old_layout), (new, new_layout) = tree_flatten(before), tree_flatten(after)
+    return old_layout == new_layout and all(map(_same_array, old, new))
+
+
+def _same_array(before, after):
+    """True for an array or tensor that holds what it held (NaN where it was NaN); True for other leaves."""
     if isinstance(before, torch.Tensor):
-        if before.shape != after.shape:
-            return False
-        return bool(torch.equal(before, after) or torch.allclose(before, after, equal_nan=True, rtol=0, atol=0))
+        after = after.detach()
+        return before.shape == after.shape and bool(torch.equal(before, after) or before.allclose(after, 0, 0, True))
     if isinstance(before, np.ndarray):
         return before.shape == after.shape and np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
-    if isinstance(before, (tuple, list)):
-        return len(before) == len(after) and all(map(_same_value, before, after))
-    if isinstance(before, dict):
-        return before.keys() == after.keys() and all(_same_value(before[key], after[key]) for key in before)
     return True
 
 
@@ -398,8 +342,7 @@ def _changed_in_place(bound, originals):
 def call(function, *args, signature="", shape_hint="", **kwargs):
     """Call the learner's function on copies of the arguments; whatever goes wrong becomes a Mistake.
 
-    ``signature``: the statement's signature, named when the call does not fit it. ``shape_hint``:
-    added to an error about shapes. The course's own code listed by the enclosing `check` is refused.
+    ``signature``: named when the call does not fit it; ``shape_hint``: added to an error about shapes.
     """
     if not callable(function):
         raise Mistake(f"Expected a function, got {type(function).__name__}: pass the function itself, without ().")
@@ -411,7 +354,8 @@ def call(function, *args, signature="", shape_hint="", **kwargs):
         raise Mistake(f"{misfit} Keep the signature `{signature}`.") from None
     except ValueError:  # a builtin without a signature
         bound = {}
-    originals = dict(zip(bound, _snapshot(tuple(bound.values()))))
+    snapshot = _mapped(tuple(bound.values()), lambda a: a.copy() if isinstance(a, np.ndarray) else a.detach().clone())
+    originals = dict(zip(bound, snapshot))  # what each argument held before the call, to see what the answer wrote
     refuse, instead = _REFUSED.get()
     with refusing(refuse) as refused:
         try:
@@ -437,13 +381,8 @@ def call(function, *args, signature="", shape_hint="", **kwargs):
 
 
 # ----------------------------------------------------------------------------- the contract
-
-
 def unpack(value, names, how):
-    """The parts of a returned tuple, ``len(names)`` of them, or a Mistake saying what came.
-
-    ``how`` shows the return statement, e.g. "return h, c".
-    """
+    """The parts of a returned tuple, ``len(names)`` of them, or a Mistake that shows ``how``: "return h, c"."""
     if isinstance(value, (tuple, list)) and len(value) == len(names):
         return tuple(value)
     if isinstance(value, (tuple, list)):
@@ -476,11 +415,7 @@ def array(name, value):
 
 
 def numbers(name, value, keep_float32=True):
-    """The answer as a float array (tensors included), or a Mistake saying what came instead.
-
-    A float32 answer stays float32 (unless ``keep_float32`` is False), so that `expect_close` judges it at
-    float32 tolerance.
-    """
+    """The answer as a float64 array, or a Mistake; float32 stays float32 when ``keep_float32``, for its tolerance."""
     low_precision = keep_float32 and is_low_precision(value)
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
@@ -501,9 +436,7 @@ def integer(name, value):
     if isinstance(value, bool) or not isinstance(value, _numbers.Real):
         raise Mistake(f"{name} should be an int, got {type(value).__name__}: {value!r:.80}")
     if not isinstance(value, _numbers.Integral):
-        if not np.isfinite(value):
-            raise Mistake(f"{name} should be a whole number, got {value!r}.")
-        if value != int(value):
+        if not np.isfinite(value) or value != int(value):
             raise Mistake(f"{name} should be a whole number, got {value!r}.")
         kind = type(value).__name__
         raise Mistake(f"{name} should be an int, got the {kind} {value!r}: use // rather than /, or int(...).")
@@ -521,11 +454,8 @@ def _tolerance(got):
 
 
 def same(got, expected):
-    """True when ``got`` equals ``expected`` to its own precision (a float32 answer at float32 tolerance).
-
-    Sequences compare element by element; values that cannot be read as numbers are never the same.
-    """
-    if isinstance(expected, (tuple, list)) and not _is_numeric_sequence(expected):
+    """True when ``got`` equals ``expected`` to its own precision; sequences of arrays element by element."""
+    if isinstance(expected, (tuple, list)) and not all(isinstance(item, _numbers.Number) for item in expected):
         if not isinstance(got, (tuple, list)) or len(got) != len(expected):
             return False
         return all(map(same, got, expected))
@@ -538,25 +468,15 @@ def same(got, expected):
     return got.shape == expected.shape and bool(np.allclose(got, expected, atol=atol, rtol=rtol, equal_nan=False))
 
 
-def _is_numeric_sequence(value):
-    return all(isinstance(item, _numbers.Number) for item in value)
-
-
 def expect_shape(name, got, expected, explanation="", axes=""):
-    """A Mistake when the array ``got`` does not have the shape ``expected``.
-
-    ``axes`` names the dims, e.g. "(batch, hidden_size)"; ``explanation`` follows the message.
-    """
+    """A Mistake when ``got`` does not have the shape ``expected``; ``axes`` names the dims: "(batch, hidden_size)"."""
     if tuple(got.shape) != tuple(expected):
         shown = f"{axes} = {expected}" if axes else f"{expected}"
         raise Mistake(f"{name} should have shape {shown}, got {tuple(got.shape)}. {explanation}")
 
 
 def element(*axes):
-    """A ``where`` that names an element by its index along each axis.
-
-    ``element("batch", "unit")((0, 2))`` is "at batch 0, unit 2".
-    """
+    """A ``where`` that names an element by its index: ``element("batch", "unit")((0, 2))`` is "at batch 0, unit 2"."""
 
     def where(index):
         return "at " + ", ".join(f"{axis} {position}" for axis, position in zip(axes, index))
@@ -564,17 +484,13 @@ def element(*axes):
     return where
 
 
-def _first_index(mask):
-    """The index of the first True in ``mask``, a tuple of ints; () for a 0-d mask."""
-    return tuple(int(k) for k in np.argwhere(mask)[0]) if mask.ndim else ()
-
-
-def _place(index, where):
-    """`` at time step 3`` (``where``'s words, with a space before them), `` at index (3,)``, or "" for a 0-d value."""
-    if not index:
-        return ""
+def _place(mask, where):
+    """The index of the first True in ``mask``, and its place: " at time step 3" (``where``'s words) or ""."""
+    if not mask.ndim:
+        return (), ""
+    index = tuple(int(k) for k in np.argwhere(mask)[0])
     place = where(index) if where else f"at index {index}"
-    return f" {place}" if place else ""
+    return index, f" {place}" if place else ""
 
 
 def expect_finite(name, got, where=None):
@@ -582,10 +498,10 @@ def expect_finite(name, got, where=None):
     values = numbers(name, got, keep_float32=False)
     bad = ~np.isfinite(values)
     if bad.any():
-        index = _first_index(bad)
+        index, place = _place(bad, where)
         kind = "NaN" if np.isnan(values[index]) else "inf"
         raise Mistake(
-            f"{name} holds {kind}{_place(index, where)}; {int(bad.sum())} of {bad.size} values are not finite. "
+            f"{name} holds {kind}{place}; {int(bad.sum())} of {bad.size} values are not finite. "
             "NaN comes from 0/0, inf - inf or the log of a negative number; inf from exp of a large number or a "
             "division by 0."
         )
@@ -594,7 +510,7 @@ def expect_finite(name, got, where=None):
 def expect_close(name, got, expected, hint="", where=None):
     """Compare arrays at the answer's precision; on a mismatch say which shape or element, expected versus got.
 
-    ``where(index) -> str`` names an element for the learner, e.g. "at time step 3, unit 0" (see `element`).
+    ``where(index) -> str`` names an element: "at time step 3, unit 0" (see `element`).
     """
     low_precision = is_low_precision(got)
     atol, rtol = _tolerance(got)
@@ -605,11 +521,11 @@ def expect_close(name, got, expected, hint="", where=None):
         expect_finite(name, got, where)
     wrong = ~np.isclose(got, expected, atol=atol, rtol=rtol)
     if wrong.any():
-        index = _first_index(wrong)
+        index, place = _place(wrong, where)
         near = abs(got[index] - expected[index]) < 1e-3 * (1 + abs(expected[index]))
         precision = " (your answer is float32; it was compared at float32 tolerance)" if low_precision and near else ""
         raise Mistake(
-            f"{name}{_place(index, where)}: expected {_pair(expected[index], got[index])} "
+            f"{name}{place}: expected {_pair(expected[index], got[index])} "
             f"({int(wrong.sum())} of {wrong.size} values differ){precision}. {hint}"
         )
 
@@ -621,13 +537,10 @@ def _pair(expected, got):
 
 
 # ----------------------------------------------------------------------------- the known mistakes
-
-
 def diagnose(got, expected, mistakes):
     """The message of the first known mistake whose answer ``got`` equals, or None.
 
-    ``mistakes`` yields ``(message, answer)``, lazily if computing answers is costly; a mistake whose
-    answer equals the right one on this case is skipped: it cannot be told apart here.
+    ``mistakes`` yields ``(message, answer)``; one whose answer is right on this case is skipped.
     """
     for message, answer in mistakes:
         if same(got, answer) and not same(answer, expected):
@@ -636,10 +549,7 @@ def diagnose(got, expected, mistakes):
 
 
 def judge(name, got, expected, mistakes=(), hint="", where=None):
-    """The whole comparison of one returned value.
-
-    Right; or a known mistake, with the first difference; or the first difference, with ``hint``.
-    """
+    """Right; or a known mistake, with the first difference; or the first difference, with ``hint``."""
     if same(got, expected):
         return
     diagnosis = diagnose(got, expected, mistakes)
@@ -654,8 +564,6 @@ def judge(name, got, expected, mistakes=(), hint="", where=None):
 
 
 # ----------------------------------------------------------------------------- the gradient, in a model
-
-
 GRADIENT_HINT = "Training needs autograd to reach the weights: compute it from them directly."
 
 

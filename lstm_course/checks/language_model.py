@@ -1,7 +1,7 @@
 """Checks for notebook 07, the character-level language model: bits from the loss, a stream step, a sampling step."""
 
+import collections
 import math
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -64,16 +64,9 @@ def check_loss_in_bits(loss_in_bits):
 STREAM_CASES = ((3, 6, 9, 5, 21, True), (2, 4, 7, 3, 22, True), (2, 5, 6, 4, 23, False))
 
 
-class _Stream(NamedTuple):
-    """One batch of a stream, and what the model makes of it."""
-
-    model: object
-    x: object
-    y: object
-    state: object  # what the batch before left; None at the start of a stream
-    logits: object  # model(x, state)'s
-    new_state: tuple  # (h_n, c_n), model(x, state)'s
-    fresh: object  # the logits from a zero state
+# One batch of a stream: state, what the batch before left (None at the start of a stream); logits and new_state,
+# what model(x, state) gives; fresh, the logits from a zero state.
+_Stream = collections.namedtuple("_Stream", "model x y state logits new_state fresh")
 
 
 def _stream(batch, seq, vocab, hidden, seed, carried):

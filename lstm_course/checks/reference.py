@@ -7,28 +7,17 @@ sequence; ``h``, ``c`` ``(batch, hidden)``; ``w_ih`` ``(4 * hidden, input_size)`
 """
 
 import itertools
-from typing import NamedTuple
 
 import numpy as np
 import torch
 
+from lstm_course.numpy_lstm import GateValues as Step  # what one step computes: i, f, g, o, c, h
 from lstm_course.numpy_lstm import sigmoid as _numpy_sigmoid
 
 PYTORCH_ORDER = "ifgo"
 DIAGRAM_ORDER = "figo"  # the order of most diagrams: f, i, C~ (= g), o
 GATE_WORDS = {"i": "input gate i", "f": "forget gate f", "g": "candidate g", "o": "output gate o"}
 OTHER_ORDERS = tuple(order for order in map("".join, itertools.permutations(PYTORCH_ORDER)) if order != PYTORCH_ORDER)
-
-
-class Step(NamedTuple):
-    """What one step computes, each ``(batch, hidden)``: the same fields as ``numpy_lstm.GateValues``."""
-
-    i: object
-    f: object
-    g: object
-    o: object
-    c: object
-    h: object
 
 
 def _ops(x):
@@ -88,6 +77,17 @@ def sequence(x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, *, reverse=False, zero_states=
         h, c = steps[t].h, steps[t].c
         outputs[t] = h_prev if output_before_step else h
     return _stack(outputs, like=x), h, c, steps
+
+
+def gate_row(hidden):
+    """A ``where`` for a ``(4 * hidden, ...)`` array: "in row 5 (row 1 of the forget gate f), column 2"."""
+
+    def where(index):
+        row, gate = index[0], PYTORCH_ORDER[index[0] // hidden]
+        place = f"in row {row} (row {row % hidden} of the {GATE_WORDS[gate]})"
+        return place + (f", column {index[1]}" if len(index) > 1 else "")
+
+    return where
 
 
 def order_message(order):

@@ -8,19 +8,13 @@ ELEMENTWISE = "If you used `@` or `np.dot`: gates act element by element, use `*
 
 
 # ----------------------------------------------------------------------------- the right answers and the cases
-
-
 def update(c, f, i, g):
     """One cell update, ``f * c + i * g``; ``gate_mix(old, new, keep)`` is ``update(old, keep, 1 - keep, new)``."""
     return f * c + i * g
 
 
 def states_over_time(c_0, f, i, g, step=update, carry=True, start_with_c_0=False):
-    """The states c_1 ... c_seq, ``(batch, seq, hidden_size)``; the keywords switch on the mistakes of a loop.
-
-    ``step``: the update each step makes; ``carry=False``: every step starts from c_0;
-    ``start_with_c_0``: each state is stored before its step.
-    """
+    """The states c_1 ... c_seq, ``(batch, seq, hidden_size)``, made by ``step``; the other keywords are mistakes."""
     c, states = c_0, []
     for t in range(f.shape[1]):
         new = step(c if carry else c_0, f[:, t], i[:, t], g[:, t])
@@ -30,28 +24,17 @@ def states_over_time(c_0, f, i, g, step=update, carry=True, start_with_c_0=False
 
 
 def first_case():
-    """The arguments of one update, (batch, hidden_size) = (2, 3).
-
-    The gates hold 0 and 1, so that "keep everything" and "replace everything" are both tried.
-    """
-    rows = {
-        "c_prev": [[2, -1, 0.5], [4, 0, -3]],
-        "f": [[1, 0, 0.9], [0.2, 0.5, 0.7]],
-        "i": [[0, 1, 0.3], [0.6, 0.1, 0.8]],
-        "g": [[0.5, -0.8, 0.9], [-0.3, 0.7, 0.2]],
-    }
+    """The arguments of one update, (batch, hidden_size) = (2, 3), with gates of 0 and 1 among them."""
+    rows = dict(c_prev=[[2, -1, 0.5], [4, 0, -3]], f=[[1, 0, 0.9], [0.2, 0.5, 0.7]], i=[[0, 1, 0.3], [0.6, 0.1, 0.8]],
+                g=[[0.5, -0.8, 0.9], [-0.3, 0.7, 0.2]])
     return {name: np.array(value, dtype=float) for name, value in rows.items()}
 
 
 def random_case(batch, seq, hidden_size, seed):
     """The arguments of ``cell_states``: the gates in (0, 1), the candidate in (-1, 1)."""
     rng, shape = np.random.default_rng(seed), (batch, seq, hidden_size)
-    return {
-        "c_0": rng.normal(size=(batch, hidden_size)),
-        "f": rng.uniform(0, 1, shape),
-        "i": rng.uniform(0, 1, shape),
-        "g": rng.uniform(-1, 1, shape),
-    }
+    return dict(c_0=rng.normal(size=(batch, hidden_size)), f=rng.uniform(0, 1, shape), i=rng.uniform(0, 1, shape),
+                g=rng.uniform(-1, 1, shape))
 
 
 def _one_step_case(seed):
@@ -61,10 +44,7 @@ def _one_step_case(seed):
 
 
 def _at_unit(**arrays):
-    """A ``where`` for a (batch, hidden_size) result that also shows the inputs there.
-
-    For example "at batch 0, unit 2 (old = 0.5, new = 0.9, keep = 0.9)".
-    """
+    """A ``where`` for a (batch, hidden_size) result, with the inputs: "at batch 0, unit 2 (old = 0.5, keep = 0.9)"."""
     position = element("batch", "unit")
 
     def where(index):
@@ -100,10 +80,8 @@ def check_gate_mix(gate_mix):
     mistakes = [(message, wrong(old, new, keep)) for message, wrong in GATE_MIX_MISTAKES]
     hint = "Hint: keep * old + (1 - keep) * new, element by element."
     judge("The result", got, update(old, keep, 1 - keep, new), mistakes, hint, _at_unit(old=old, new=new, keep=keep))
-    return (
-        "With keep = 1 old stays, with keep = 0 new replaces it, and keep = 0.7 keeps 70% of old and takes 30% "
-        "of new."
-    )
+    return ("With keep = 1 old stays, with keep = 0 new replaces it, and keep = 0.7 keeps 70% of old and takes 30% "
+            "of new.")
 
 
 # ----------------------------------------------------------------------------- Exercise 1: cell_update
@@ -135,15 +113,11 @@ def check_cell_update(cell_update):
             mistakes = [(message, wrong(*case.values())) for message, wrong in UPDATE_MISTAKES]
             hint = "Hint: c_t = f * c_prev + i * g, element by element."
             judge("`c_t`", got, update(*case.values()), mistakes, hint, _at_unit(**case))
-    return (
-        "Your c_t = f * c_prev + i * g is right: where f = 1 and i = 0 the memory stays as it was, where f = 0 and "
-        "i = 1 g replaces it. The next exercise runs it over a sequence."
-    )
+    return ("Your c_t = f * c_prev + i * g is right: where f = 1 and i = 0 the memory stays as it was, where f = 0 "
+            "and i = 1 g replaces it. The next exercise runs it over a sequence.")
 
 
 # ----------------------------------------------------------------------------- Exercise 2: cell_states
-
-
 def sequence_mistakes(c_0, f, i, g):
     """(what the learner did, what that answer computes), lazily: the shape, the loop, then each step's mistakes."""
     right = states_over_time(c_0, f, i, g)
@@ -166,14 +140,10 @@ def sequence_mistakes(c_0, f, i, g):
         yield f"Each step makes a mistake of the cell update. {message}", states_over_time(c_0, f, i, g, step=wrong)
 
 
-SEQUENCE_SHAPES = (
-    "Shapes: c_0 (batch, hidden_size); f, i, g (batch, seq, hidden_size), so f[:, t] is step t's forget gate; "
-    "f.shape[1] is the number of steps."
-)
-SEQUENCE_HINT = (
-    "Hint: start from c = c_0; at each step t, c = f[:, t] * c + i[:, t] * g[:, t]; return c_1 to c_seq stacked "
-    "along axis 1."
-)
+SEQUENCE_SHAPES = ("Shapes: c_0 (batch, hidden_size); f, i, g (batch, seq, hidden_size), so f[:, t] is step t's forget "
+                   "gate; f.shape[1] is the number of steps.")
+SEQUENCE_HINT = ("Hint: start from c = c_0; at each step t, c = f[:, t] * c + i[:, t] * g[:, t]; return c_1 to c_seq "
+                 "stacked along axis 1.")
 
 
 def _at_step(index):
@@ -195,7 +165,5 @@ def check_cell_states(cell_states):
             got = numbers("The returned array", result) + 0.0
             expected, mistakes = states_over_time(**case), sequence_mistakes(**case)
             judge("The returned array", got, expected, mistakes, SEQUENCE_HINT, _at_step)
-    return (
-        "Your cell_states is right on 3 sequences the notebook does not show, up to 7 steps. Each step multiplies "
-        "the old memory by f: where f stays near 1 and i near 0, c_0 survives."
-    )
+    return ("Your cell_states is right on 3 sequences the notebook does not show, up to 7 steps. Each step multiplies "
+            "the old memory by f: where f stays near 1 and i near 0, c_0 survives.")

@@ -24,8 +24,6 @@ TOO_LARGE = CLIP * (1 + 1e-4)  # a gradient norm clipping would have brought dow
 
 
 # ----------------------------------------------------------------------------- the case, and the course's loop on it
-
-
 def _sentence(generator):
     """A random sentence of 1 to 6 token ids."""
     length = int(torch.randint(1, 7, (1,), generator=generator))
@@ -89,8 +87,6 @@ def reference_run():
 
 
 # ----------------------------------------------------------------------------- watching the learner's loop
-
-
 def _gradient_norm(parameters):
     """The norm of all the parameters' gradients together; 0 when none has one."""
     grads = [parameter.grad.detach().flatten() for parameter in parameters if parameter.grad is not None]
@@ -161,8 +157,6 @@ class _Watch:
 
 
 # ----------------------------------------------------------------------------- the mistakes
-
-
 def _loop_mistake(steps, reference, train_batches, weights_changed):
     """The first slip in the order of the calls and in clipping, or None."""
     if not steps and weights_changed:
@@ -235,8 +229,6 @@ def _same_weights(weights, state_dict):
 
 
 # ----------------------------------------------------------------------------- the check
-
-
 @check("The training loop", refuse=(training.fit, training.loop, reference_run, _Given),
        instead="Write the loop yourself: zero the gradients, forward, loss, backward, clip, step.")
 def check_training_loop(train_fn):

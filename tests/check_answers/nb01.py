@@ -159,7 +159,7 @@ TO_PYTORCH_ORDER = Answers(
     others=[by_a_list_of_rows, lambda w: torch.cat([torch.as_tensor(w).chunk(4)[k] for k in (1, 0, 2, 3)])],
     wrong=[
         (lambda w: w.copy(), "The rows come back unchanged"),
-        (lambda w: w[[1, 0, *range(2, len(w))]], "in row 0 (row 0 of the input gate i): expected -0.536953, got -1.30316 (12 of 24 values differ). Move whole blocks"),
+        (lambda w: w[[1, 0, *range(2, len(w))]], "in row 0 (row 0 of the input gate i), column 0: expected -0.536953, got -1.30316 (12 of 24 values differ). Move whole blocks"),
         (swap_through_views, "Your blocks hold i, i, g, o: the rows of f are lost"),
         (lambda w: np.concatenate(np.split(w, 4)[::-1]), "Your blocks come out as o, g, i, f"),
         (reorder_in_place, "changed its argument `w` in place"),
