@@ -293,6 +293,12 @@ check_cell_states(cell_states)
 # | exploding gradient | 梯度爆炸 | `clip_grad_norm_` | gradients growing without bound as they flow back |
 # | automatic differentiation | 自动微分 | `torch.autograd` | PyTorch computing gradients for you |
 # | parameters | 参数 | `named_parameters()` | the weights and biases that training changes |
+# | encoder, decoder | 编码器，解码器 | | the network that reads the source sequence, and the one that writes the target |
+# | sequence to sequence (seq2seq) | 序列到序列 | | reading one sequence and writing another, of another length |
+# | teacher forcing | 教师强制 | | training a decoder on the true previous symbols rather than its own |
+# | greedy decoding, beam search | 贪心解码，束搜索 | `beam_size` | writing the likeliest symbol at each step; keeping the `beam_size` likeliest beginnings instead |
+# | attention | 注意力机制 | query, key, value (查询、键、值) | a weighted average of the encoder's outputs, its weights chosen anew at every decoder step |
+# | mask | 掩码 | `masked_fill` | marks the positions (padding) that must get no weight |
 
 # %% [markdown]
 # ## 7. Map of the course
@@ -309,6 +315,7 @@ check_cell_states(cell_states)
 # | [05_text_classifier](05_text_classifier.ipynb) | padding, packing and a bidirectional LSTM text classifier, compared with a bag-of-words baseline | 04 |
 # | [06_backprop_through_time](06_backprop_through_time.ipynb) | the backward pass by hand; vanishing and exploding gradients in a plain RNN, an LSTM and a GRU; gradient clipping | 01, 03 |
 # | [07_generating_text](07_generating_text.ipynb) | a character-level LSTM language model: stream batches, bits per character, sampling with temperature, compared with n-grams and a GRU, a look inside its cells | 05, 06 |
+# | [10_sequence_to_sequence](10_sequence_to_sequence.ipynb) | an encoder-decoder LSTM that rewrites dates in English and Chinese as ISO dates: teacher forcing, attention with padding masked, greedy decoding and beam search, the bottleneck without attention, attention maps, compared with hand-written rules | 05, 07 |
 
 # %% [markdown]
 # ## Summary

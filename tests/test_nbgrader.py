@@ -44,6 +44,9 @@ WRONG_ANSWERS = {
     "07_generating_text.ipynb": (
         "nb07_stream_loss", "state = (h.detach(), c.detach())", "state = (h, c)", "is still attached to this batch",
     ),
+    "10_sequence_to_sequence.ipynb": (
+        "nb10_attend", 'scores.masked_fill(~mask[:, None, :], float("-inf"))', "scores", "The padded positions got weight",
+    ),
     "03_lstm_forward.ipynb": (
         "nb03_lstm_forward", "i, f, g, o = gates.chunk(4, dim=1)", "f, i, g, o = gates.chunk(4, dim=1)",
         "input and forget gates are swapped",

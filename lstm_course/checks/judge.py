@@ -165,7 +165,7 @@ class _Refusal:
                 if (inspect.isfunction(value) or inspect.isclass(value)) and value.__module__ == item.__name__:
                     self._add(value, _dotted(value))
         elif inspect.isclass(item):  # its own methods, not those it got elsewhere (a NamedTuple's from collections)
-            for value in vars(item).values():
+            for value in map(inspect.unwrap, vars(item).values()):  # a decorator's wrapper is shared: its inner code
                 if inspect.isfunction(value) and value.__module__ == item.__module__:
                     self.codes[value.__code__] = name
         elif isinstance(item, (types.BuiltinFunctionType, types.BuiltinMethodType)):
@@ -465,7 +465,7 @@ def same(got, expected):
         expected = np.asarray(numbers("", expected, keep_float32=False))
     except Mistake:
         return False
-    return got.shape == expected.shape and bool(np.allclose(got, expected, atol=atol, rtol=rtol, equal_nan=False))
+    return got.shape == expected.shape and bool(np.allclose(got, expected, atol=atol, rtol=rtol, equal_nan=True))
 
 
 def expect_shape(name, got, expected, explanation="", axes=""):
