@@ -503,7 +503,7 @@ def expect_finite(name, got, where=None):
         raise Mistake(
             f"{name} holds {kind}{place}; {int(bad.sum())} of {bad.size} values are not finite. "
             "NaN comes from 0/0, inf - inf or the log of a negative number; inf from exp of a large number or a "
-            "division by 0."
+            "division by 0; -inf from the log of 0."
         )
 
 
@@ -567,8 +567,8 @@ def judge(name, got, expected, mistakes=(), hint="", where=None):
 GRADIENT_HINT = "Training needs autograd to reach the weights: compute it from them directly."
 
 
-def expect_gradient(name, output, parameters, hint=GRADIENT_HINT):
-    """``output`` must be a tensor autograd can follow back to every one of ``parameters``."""
+def expect_gradient(name, output, parameters, hint=GRADIENT_HINT, names=None):
+    """``output`` must be a tensor autograd can follow back to every one of ``parameters`` (called ``names``)."""
     output = tensor(name, output)
     if not output.requires_grad:
         raise Mistake(
@@ -578,6 +578,9 @@ def expect_gradient(name, output, parameters, hint=GRADIENT_HINT):
     parameters = [parameter for parameter in parameters if parameter.requires_grad]
     grads = torch.autograd.grad(output.sum(), parameters, allow_unused=True, retain_graph=True)
     unreached = sum(grad is None for grad in grads)
+    if unreached and names:
+        cut = ", ".join(f"`{name}`" for name, grad in zip(names, grads) if grad is None)
+        raise Mistake(f"{name} does not depend on {cut}: something was detached on the way, or left out.")
     if unreached:
         raise Mistake(
             f"{name} does not depend on {unreached} of the {len(parameters)} weight tensors: something was detached "

@@ -14,7 +14,7 @@ from lstm_course.checks.judge import (Mistake, call, check, element, expect_grad
                                       tensor, unpack)
 
 # ----------------------------------------------------------------------------- Exercise 1: the attention step
-# (lengths of the sources, steps, d, v): padding in two rows, batch 1 without padding, a source of 1 character
+# (lengths of the sources, steps, d, d_v): every row ends with padding; batch 1 and one step; a source of 1 character
 ATTENTION_CASES = (((5, 3), 3, 4, 5), ((4,), 1, 2, 3), ((1, 6, 4), 2, 3, 2))
 ATTENTION_SIGNATURE = "attend(query, keys, values, mask)"
 ATTENTION_HINT = ("scores = query @ keys.transpose(1, 2) / sqrt(d); -inf where mask is False; softmax over the source "
@@ -55,6 +55,8 @@ ATTENTION_MISTAKES = (  # (message, keywords of `weighted`)
     ("You divided by d; the scale is 1 / sqrt(d).", dict(scale="d")),
     ("The softmax ran over the decoder's steps (dim 1); each step's weights are over the source positions, the last "
      "dim.", dict(dim=1)),
+    ("The softmax ran over the batch (dim 0); each step's weights are over the source positions, the last dim.",
+     dict(dim=0)),
 )
 
 
@@ -76,11 +78,11 @@ def check_attend(attend):
     for number, (lengths, steps, d, v) in enumerate(ATTENTION_CASES, start=1):
         query, keys, values, mask = _attention_case(number, lengths, steps, d, v)
         label = (f"Case {number} (batch {len(lengths)}, steps {steps}, source lengths {list(lengths)} padded to "
-                 f"{mask.shape[1]}, d {d}, v {v})")
+                 f"{mask.shape[1]}, d {d}, d_v {v})")
         with in_case(label):
             result = call(attend, query, keys, values, mask, signature=ATTENTION_SIGNATURE,
                           shape_hint="query (batch, steps, d), keys (batch, source_length, d), values (batch, "
-                                     "source_length, v), mask (batch, source_length).")
+                                     "source_length, d_v), mask (batch, source_length).")
             context, weights = (tensor(f"`{name}`", value)
                                 for name, value in zip(("context", "weights"), unpack(result, ("context", "weights"),
                                                                                       "return context, weights")))
@@ -92,18 +94,23 @@ def check_attend(attend):
             at_step = element("batch", "step", "source position")
             judge("`weights`", weights, expected[1], [(message, wrong[1]) for message, wrong in mistakes],
                   ATTENTION_HINT, at_step)
-            judge("`context`", context, expected[0], hint="context = weights @ values: (batch, steps, v).",
+            padded = weights.detach()[(~mask)[:, None].expand_as(weights)]
+            if padded.abs().max() > 0:
+                raise Mistake(f"Padding got a weight of {padded.abs().max().item():.3g}: close to 0, but not 0. Fill "
+                              "the padded scores with float('-inf'), so that exp gives exactly 0.")
+            judge("`context`", context, expected[0], hint="context = weights @ values: (batch, steps, d_v).",
                   where=element("batch", "step", "feature"))
             if query.requires_grad:
-                expect_gradient("`context`", context, [query, keys, values])
+                expect_gradient("`context`", context, [query, keys, values], names=("query", "keys", "values"))
     return ("Your attention equals the course's on 3 cases: padding gets weight exactly 0, each row sums to 1, and the "
             "gradient reaches the query, the keys and the values.")
 
 
 # ----------------------------------------------------------------------------- Exercise 2: the greedy decoding loop
 GREEDY_SIGNATURE = "greedy_decode(model, source, lengths, start_id, end_id, max_length)"
-# (source lengths, max_length, seed): rows that end at different steps, batch 1, rows cut at max_length
-GREEDY_CASES = (((4, 7, 2), 6, 2), ((5,), 5, 4), ((3, 6), 4, 10))
+# (source lengths, max_length, seed): rows that end at different steps (the last row last, then the first row last),
+# batch 1, rows cut at max_length
+GREEDY_CASES = (((4, 7, 2), 6, 2), ((6, 3, 5), 6, 3), ((5,), 5, 4), ((3, 6), 4, 10))
 SOURCE_VOCAB, TARGET_VOCAB = 11, 9
 
 
@@ -190,15 +197,15 @@ def check_greedy_decode(greedy_decode):
                 raise Mistake(f"The ids should be integers (torch.long), got {ids.dtype}: keep the argmax's ids.")
             if ids.shape[1] > max_length:
                 raise Mistake(f"{ids.shape[1]} steps written, more than max_length = {max_length}: stop there even "
-                              "when a row has not written <end>.")
+                              "when a row has not written <end>; each step adds one column, its ids (batch, 1).")
             expected = _rows(seq2seq.greedy_decode(model, source, lengths, start_id, end_id, max_length)[0], end_id)
             got = _rows(ids, end_id)
             if got != expected:
                 row = next(k for k, (mine, right) in enumerate(zip(got, expected)) if mine != right)
                 said = f"Row {row}: expected {expected[row]}, got {got[row]}."
                 raise Mistake(f"{said} {_greedy_mistake(got, model, args, expected) or GREEDY_HINT}")
-    return ("Your loop writes what the course's greedy decoding writes, row by row up to each <end>, on 3 random "
-            "models: batch 1, rows that end at different steps, and rows cut at max_length.")
+    return ("Your loop writes what the course's greedy decoding writes, row by row up to each <end>, on 4 random "
+            "models: rows that end at different steps, batch 1, and rows cut at max_length.")
 
 
 GREEDY_HINT = ("Encode once; then from previous = <start> (batch, 1), call decode, take the argmax of the last step, "

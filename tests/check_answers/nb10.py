@@ -68,6 +68,11 @@ ATTEND = Answers(
          "The softmax ran over the decoder's steps"),
         (lambda q, k, v, m: attend(q, k, v, m)[::-1], "You returned (weights, context)"),
         (under_no_grad, "carries no gradient"),
+        (lambda q, k, v, m: attend(q, k.detach(), v, m), "does not depend on `keys`"),
+        (with_weights(lambda q, k, m: scores_of(q, k).masked_fill(~m[:, None], -30.0).softmax(-1)),
+         "close to 0, but not 0"),
+        (with_weights(lambda q, k, m: scores_of(q, k).masked_fill(~m[:, None], -math.inf).softmax(0)),
+         "The softmax ran over the batch"),
         (lambda q, k, v, m: (attend(q, k, v, m)[1] @ k, attend(q, k, v, m)[1]), "context = weights @ values"),
     ],
     course=[
@@ -92,7 +97,7 @@ def loop(model, source, lengths, start_id, end_id, max_length, feed=True, carry=
         previous = best if feed else previous
         written.append(best)
         ended |= best[:, 0] == end_id
-        if (stop == "all" and ended.all()) or (stop == "any" and ended.any()):
+        if (stop == "all" and ended.all()) or (stop == "any" and ended.any()) or (stop == "last row" and ended[-1]):
             break
     return torch.cat(written, dim=1)
 
@@ -132,6 +137,8 @@ GREEDY_DECODE = Answers(
         (lambda *args: loop(*args, feed=False), "Every step was fed <start> again"),
         (lambda *args: loop(*args, carry=False), "Every step started from the encoder's state again"),
         (lambda *args: loop(*args, stop="any"), "A row stopped before its <end>"),
+        (lambda *args: loop(*args, stop="last row"), "A row stopped before its <end>"),
+        (lambda *args: loop(*args)[:, :-1], "A row stopped before its <end>"),
         (lambda *args: loop(*args, keep_start=True)[:, :args[-1]], "Your rows begin with <start>"),
         (lambda *args: loop(*args[:-1], args[-1] + 1, stop="never"), "more than max_length"),
         (lambda *args: loop(*args).float(), "should be integers"),
