@@ -70,14 +70,14 @@ fig.tight_layout()
 # %% [markdown]
 # CO2 is smooth: a trend that rises every year and a cycle that peaks in May, as the plants of
 # the northern hemisphere grow and take it in. Seattle's temperature has a yearly cycle too, but
-# from one day to the next it jumps by several degrees.
+# from one day to the next it often jumps by several degrees.
 #
 # ## 2. Splits in time, and windows
 #
 # A forecast is made from the past for the future. So the splits go **in time order**, never at
 # random: CO2 trains on 1958-1989, is validated on 1990-1995 and tested on 1996-2001; Seattle
 # trains on 2012-2013, is validated on 2014 and tested on 2015. A random split would put days of
-# 2015 into training, and the model would be scored on days it has seen the neighbours of.
+# 2015 into training, and the model would be scored on days whose neighbours it has seen.
 
 # %%
 co2_train_end, co2_validation_end = series.split_indices(co2.dates, *series.CO2_SPLITS)
@@ -131,8 +131,9 @@ for row in range(len(origins)):
 #
 # - **persistence**: every future value is the last one seen;
 # - **seasonal naive**: the value one season earlier (52 weeks for CO2, 365 days for Seattle);
-# - **a linear model** on the same lags the LSTM will read, one least-squares fit per step
-#   ahead, on the training windows only.
+# - **a linear model** on the same **lags** the LSTM will read (the last `input_length` values of
+#   the window), one least-squares fit per step ahead, on the training windows only. Like the
+#   LSTM below, it is fitted to the change from the window's last value (section 4 says why).
 #
 # Each is scored from every origin of the test part: its mean absolute error (**MAE**), in ppm
 # or °C, at each step ahead. To compare series and steps, **MASE** (mean absolute scaled error)
@@ -164,16 +165,16 @@ check_mase(mase)
 
 # %%
 co2_recipe, seattle_recipe = forecasting.RECIPES["co2"], forecasting.RECIPES["seattle"]
-SERIES = {  # name: (values, train_end, validation_end, season, recipe, the steps ahead we report, unit)
-    "CO2": (co2.ppm, co2_train_end, co2_validation_end, series.CO2_SEASON, co2_recipe, (1, 4, 52), "ppm"),
+SERIES = {  # name: (values, train_end, validation_end, season, recipe, the steps ahead we report, unit, step)
+    "CO2": (co2.ppm, co2_train_end, co2_validation_end, series.CO2_SEASON, co2_recipe, (1, 4, 52), "ppm", "weeks"),
     "Seattle": (weather.temp_max, seattle_train_end, seattle_validation_end, series.SEATTLE_SEASON, seattle_recipe,
-                (1, 3, 7), "°C"),
+                (1, 3, 7), "°C", "days"),
 }
 
 
 def baselines(name):
     """The three forecasts to beat on one series, by name."""
-    values, train_end, _, season, recipe, _, _ = SERIES[name]
+    values, train_end, _, season, recipe, *_ = SERIES[name]
     horizon, input_length = recipe["horizon"], recipe["input_length"]
     linear = forecasting.fit_linear(values, train_end=train_end, input_length=input_length, horizon=horizon)
     return {"persistence": forecasting.Persistence(horizon),
@@ -182,16 +183,16 @@ def baselines(name):
 
 def score(name, forecaster):
     """StepScores of ``forecaster`` on the test part of one series."""
-    values, train_end, validation_end, season, _, _, _ = SERIES[name]
+    values, train_end, validation_end, season, *_ = SERIES[name]
     return forecasting.score_by_step(forecaster, values, train_end=train_end, season=season, start=validation_end)
 
 
 def table(name, forecasters):
     """Print MAE and MASE at the reported steps ahead; return the scores."""
-    steps, unit = SERIES[name][5], SERIES[name][6]
+    steps, unit, step_unit = SERIES[name][5:]
     scores = {label: score(name, forecaster) for label, forecaster in forecasters.items()}
     print(f"{name}, test part, {next(iter(scores.values())).origins} origins: MAE ({unit}) / MASE at "
-          + ", ".join(f"{step} ahead" for step in steps))
+          + ", ".join(map(str, steps)) + f" {step_unit} ahead")
     for label, result in scores.items():
         print(f"   {label:28s}" + "".join(f"{result.mae[step - 1]:9.3f} /{result.mase[step - 1]:6.3f}"
                                         for step in steps))
@@ -201,11 +202,14 @@ def table(name, forecasters):
 baseline_scores = {name: table(name, baselines(name)) for name in SERIES}
 
 # %% [markdown]
-# On CO2 the linear model is far ahead: the series is smooth, and a weighted sum of the last two
-# years follows both the trend and the cycle. Persistence is good one week ahead and worst half
-# a year ahead, when the cycle is at its other end; the seasonal naive forecast misses by the
-# year's rise at every step. On Seattle nothing is good: the best forecast of tomorrow misses by
-# about 2 °C, and the linear model gains most over persistence a few days ahead.
+# The test part of CO2 holds 313 weeks; a forecast of 52 weeks fits from 313 - 52 + 1 = 262
+# origins. The linear model is far ahead: the series is smooth, and a weighted sum of the last
+# two years' values follows both the trend and the cycle. Persistence is good one week ahead and
+# worst half a year ahead, when the cycle is at its other end; 52 weeks ahead it is the same
+# forecast as the seasonal naive one. The seasonal naive forecast misses by the year's rise at
+# every step, and its MASE is above 1 since CO2 rose faster in the test years than in the
+# training years. On Seattle nothing is good: the best forecast of tomorrow misses by about 2 °C,
+# and the linear model leads persistence by about 0.7 °C from four days ahead on.
 #
 # ## 4. Scaling, with numbers from the training part only
 #
@@ -231,8 +235,8 @@ print(f"in training standard deviations from the training mean: training up to "
 # levels, its inputs would all lie where it has never been. So the course's forecasters measure
 # each window from its **last value**: the inputs become the changes from the last value (in
 # training standard deviations), and so do the targets. A window of 1998 then looks like a window
-# of 1978, a little steeper. Here is what each choice does to the LSTM on CO2 (section 5 shows the
-# model), and what the leak does:
+# of 1978, a little steeper. Here is what each choice does to the LSTM on CO2 (an LSTM that reads
+# the window and writes all 52 weeks at once; section 5 shows it), and what the leak does:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -250,9 +254,10 @@ print(f"3 LSTMs trained in {time.perf_counter() - start:.0f} s")
 scaling_scores = table("CO2", scalings)
 
 # %% [markdown]
-# Scaled as levels, the LSTM misses by several ppm at every step: it cannot write values above
-# those it was trained on. The leak does not rescue it: fitted on everything, the scaler has seen
-# the test years, which helps a little here and still leaves errors of 6 to 7 ppm. A leak rarely
+# Scaled as levels, the LSTM misses by several ppm at every step: its inputs lie outside the range
+# it was trained on, and it has not learned to write values above the training years'. The leak
+# does not rescue it: fitted on everything, the scaler has seen the test years, which helps a
+# little here and still leaves errors of 6 to 7.5 ppm. A leak rarely
 # shows as a dramatic number, so it is not found by looking at scores. The rule is what protects
 # you: fit every number of the pipeline (the scaler, the model, the choice of epoch) on data from
 # before the test part.
@@ -263,7 +268,7 @@ scaling_scores = table("CO2", scalings)
 # value) reads the window, and a linear layer reads its last hidden state and writes all the
 # `horizon` values at once (**direct** forecasting). It is trained with the mean squared error by
 # the course's one loop, `training.fit`; the epoch kept is the one with the lowest validation
-# loss. Nothing after `validation_end` reaches it.
+# loss. Nothing at or after `validation_end` reaches it.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -281,10 +286,15 @@ fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 for ax, (name, scores) in zip(axes, all_scores.items()):
     for label, result in scores.items():
         ax.plot(np.arange(1, len(result.mae) + 1), result.mae, label=label, marker="." if name == "Seattle" else None)
-    ax.set_xlabel("steps ahead")
+    ax.set_xlabel(f"{SERIES[name][7]} ahead")
     ax.set_ylabel(f"MAE ({SERIES[name][6]})")
-    ax.set_title(f"{name}: test error by step ahead")
     ax.legend()
+axes[0].set_yscale("log")  # persistence's half-year error would squeeze the others into a thin band
+axes[0].minorticks_off()
+axes[0].set_yticks([0.3, 0.5, 1, 2, 4], ["0.3", "0.5", "1", "2", "4"])
+axes[0].set_title("CO2: test error by step ahead (log scale)")
+axes[1].set_ylim(0, None)
+axes[1].set_title("Seattle: test error by step ahead")
 fig.tight_layout()
 
 # %% [markdown]
@@ -300,7 +310,7 @@ fig.tight_layout()
 # with. Here is Seattle's, for March and April 2015:
 
 # %%
-values, _, validation_end, _, _, _, _ = SERIES["Seattle"]
+values, _, validation_end, *_ = SERIES["Seattle"]
 forecasts, actual, origins = forecasting.rolling_forecasts(lstms["Seattle"], values, validation_end)
 shown = (weather.dates[origins] >= np.datetime64("2015-03-01")) & (weather.dates[origins] < np.datetime64("2015-05-01"))
 fig, ax = plt.subplots(figsize=(10, 3.5))
@@ -308,6 +318,7 @@ ax.plot(weather.dates[origins][shown], actual[shown, 0], label="the day's highes
 ax.plot(weather.dates[origins][shown], forecasts[shown, 0], label="the LSTM's forecast, made the day before",
         marker=".")
 ax.set_ylabel("°C")
+ax.set_title("Seattle, spring 2015: the LSTM's one-day forecasts")
 ax.legend()
 fig.tight_layout()
 
@@ -334,9 +345,9 @@ print(f"the one-day forecast is {lags[0]:.2f} °C from the truth on average, "
 #
 # *Write `recursive_forecast(one_step, history, input_length, horizon)`: `one_step(window)` takes
 # a 1-D array of `input_length` values and returns the next value, a float; `history` is a 1-D
-# array of at least `input_length` values. Return the next `horizon` values, a 1-D NumPy array:
-# each step calls `one_step` on the last `input_length` values of the history followed by the
-# values forecast so far.*
+# array of at least `input_length` values. Return the next `horizon` values, a 1-D NumPy array.
+# Each step calls `one_step` on the last `input_length` values of the history and the forecasts
+# so far, laid end to end: the window slides, and always holds `input_length` values.*
 
 # %% nbgrader={"grade": false, "grade_id": "nb09_recursive_forecast", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def recursive_forecast(one_step, history, input_length, horizon):
@@ -373,8 +384,8 @@ strategy_scores = {name: table(name, {"LSTM, direct": lstms[name], "LSTM, recurs
 # %% [markdown]
 # One step ahead the two are alike: they are the same kind of model, asked the same question.
 # Further ahead the recursive forecast of CO2 drifts away: each step reads its own small errors
-# and adds its own, and a year ahead it is far worse than the direct forecast. On Seattle, a week
-# ahead, the gap is small, since every forecast there is already close to the seasonal average.
+# and adds its own, and a year ahead it is far worse than the direct forecast. On Seattle the two
+# stay within a few hundredths of a degree of each other for the whole week.
 #
 # ## 8. More history?
 #
@@ -395,8 +406,8 @@ history_scores = {name: table(name, {f"LSTM, {lstms[name].input_length} inputs":
 
 # %% [markdown]
 # Half the history costs almost nothing: a year of weekly CO2 or four weeks of Seattle's days
-# carry about what the model uses. The LSTM's memory is not what limits these forecasts; the
-# noise of the weather and the smoothness of CO2 are.
+# carry about what the model uses. The LSTM's memory is not what limits these forecasts: for
+# Seattle it is the day-to-day noise of the weather, which no past values foretell.
 #
 # ## 9. When is an LSTM worth it here?
 #
@@ -417,7 +428,8 @@ history_scores = {name: table(name, {f"LSTM, {lstms[name].input_length} inputs":
 #   and a linear model on the same lags: here the LSTM beats the first two, not the third.
 # - A one-step forecast that looks good on a plot may be the last value shifted: compare it with
 #   persistence.
-# - Direct forecasts of many steps avoid the errors a recursive forecast feeds itself.
+# - Forecasting many steps ahead, a recursive forecast feeds itself its own errors: on CO2 a year
+#   ahead it was far worse than the direct one; on Seattle's week the two were alike.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

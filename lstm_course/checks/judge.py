@@ -526,7 +526,7 @@ def expect_close(name, got, expected, hint="", where=None):
         precision = " (your answer is float32; it was compared at float32 tolerance)" if low_precision and near else ""
         raise Mistake(
             f"{name}{place}: expected {_pair(expected[index], got[index])} "
-            f"({int(wrong.sum())} of {wrong.size} values differ){precision}. {hint}"
+            f"{f' ({int(wrong.sum())} of {wrong.size} values differ)' * (wrong.size > 1)}{precision}. {hint}"
         )
 
 

@@ -19,10 +19,11 @@ WINDOW_HINT = ("The window of origin t (its first target) reads values[t - input
                "values[t:t + horizon]; t runs from first_target to end - horizon, both included.")
 
 
-def windows(values, input_length, horizon, first_target, end, from_start=False, last_shift=0, input_shift=0,
-            target_shift=0):
+def windows(values, input_length, horizon, first_target, end, from_start=False, sliced=False, last_shift=0,
+            input_shift=0, target_shift=0):
     """``(inputs, targets)`` of every window, with the typical mistakes switched on by the keywords."""
-    origins = np.arange(input_length if from_start else first_target, end - horizon + 1 + last_shift)
+    first = input_length if from_start else first_target + (input_length if sliced else 0)
+    origins = np.arange(first, end - horizon + 1 + last_shift)
     values = np.concatenate([values, np.full(horizon + 1, np.nan)])  # a mistake may read past the series' end
     inputs = values[origins[:, None] + np.arange(-input_length, 0) + input_shift]
     targets = values[origins[:, None] + np.arange(horizon) + target_shift]
@@ -40,6 +41,9 @@ WINDOW_MISTAKES = (  # (message, keywords of `windows`)
      "values[t - 1].", dict(target_shift=1)),
     ("Your windows start at input_length, not at first_target: a window whose targets lie before first_target "
      "belongs to the part before (the training part), so it would be scored twice.", dict(from_start=True)),
+    ("Your first window starts input_length steps after first_target: a window's inputs may reach back before "
+     "first_target (a forecast of 1990 reads 1989); only its targets must lie in values[first_target:end].",
+     dict(sliced=True)),
 )
 
 
@@ -103,7 +107,7 @@ MASE_MISTAKES = (  # (message, what that answer computes from forecast, actual, 
      lambda f, a, t, s: abs(np.mean(np.asarray(f) - a)) / _mae(t[s:], t[:-s])),
     ("That is squared errors (MSE): MASE divides mean absolute errors.",
      lambda f, a, t, s: np.mean((np.asarray(f) - a) ** 2) / np.mean((t[s:] - t[:-s]) ** 2)),
-    ("The scale is the mean absolute *difference* one season apart, not the mean absolute value of train.",
+    ("The scale is the mean absolute difference one season apart, not the mean absolute value of train.",
      lambda f, a, t, s: _mae(f, a) / np.mean(np.abs(t))),
     ("The scale needs absolute differences: mean(|train[season:] - train[:-season]|).",
      lambda f, a, t, s: _mae(f, a) / abs(np.mean(t[s:] - t[:-s]))),
@@ -133,8 +137,8 @@ def check_mase(mase):
                 raise Mistake(f"MASE is one number, got an array of shape {got.shape}: average the errors (np.mean).")
             mistakes = [(message, wrong(forecast, actual, train, season)) for message, wrong in MASE_MISTAKES]
             judge("Your MASE", got, forecasting.mase(forecast, actual, train, season), mistakes, MASE_HINT)
-    return ("The forecast's MAE over the training part's seasonal-naive MAE: below 1, better than \"the same time "
-            "last season\" was on the training years.")
+    return ("The forecast's MAE over the training part's seasonal-naive MAE: below 1, smaller errors than the seasonal "
+            "naive forecast made on the training years.")
 
 
 # ----------------------------------------------------------------------------- Exercise 3: the recursive loop
@@ -154,7 +158,7 @@ class OneStep:
         window = np.asarray(window, dtype=float)
         if window.shape != (self.input_length,):
             raise ValueError(f"one_step reads a window of input_length = {self.input_length} values, got shape "
-                             f"{window.shape}")
+                             f"{window.shape}: the window slides, dropping its oldest value as each forecast comes in")
         self.calls += 1
         return float(window @ self.weights + 0.5)
 
@@ -171,6 +175,10 @@ def recursive(one_step, history, input_length, horizon, feed_back=True, include_
 
 RECURSIVE_HINT = ("Start from the last input_length values of history; at each of the horizon steps call one_step on "
                   "the window, keep its value, and slide the window on: drop its oldest value, append the new one.")
+
+
+def _steps_ahead(index):
+    return f"{index[0] + 1} step{'s' * (index[0] > 0)} ahead"
 
 
 @check("The recursive forecast loop", refuse=(forecasting.LSTMForecaster, recursive),
@@ -193,6 +201,6 @@ def check_recursive_forecast(recursive_forecast):
                         ("Every step read the same window, the end of history: append each forecast to the window "
                          "and drop its oldest value, so that the next step reads it.",
                          recursive(OneStep(input_length), history, input_length, horizon, feed_back=False))]
-            judge("Your forecast", got, expected, mistakes, RECURSIVE_HINT, lambda index: f"{index[0] + 1} steps ahead")
+            judge("Your forecast", got, expected, mistakes, RECURSIVE_HINT, _steps_ahead)
     return ("Each step reads the window that ends with the values forecast before it: the forecast is fed back, as "
             "the recursive LSTM does.")

@@ -40,6 +40,9 @@ MAKE_WINDOWS = Answers(
         (lambda *args: windows_loop(*args, target_shift=1), "Your targets start one step after the origin"),
         (lambda values, input_length, *rest: windows_loop(values, input_length, *rest, first=input_length),
          "Your windows start at input_length"),
+        (lambda values, input_length, horizon, first_target, end: windows_loop(
+            values, input_length, horizon, first_target, end, first=first_target + input_length),
+         "Your first window starts input_length steps after first_target"),
         (lambda *args: windows_loop(*args)[::-1], "return inputs, targets, in that order"),
         (lambda *args: tuple(part.T for part in windows_loop(*args)), "is transposed"),
     ],
