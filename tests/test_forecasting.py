@@ -11,13 +11,7 @@ from lstm_course.training import fit
 TINY = dict(input_length=14, horizon=3, hidden_size=8, epochs=3, lr=1e-2, batch_size=32)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread, as the notebooks run: two threads on a shared 2-core machine wait on each other at every step."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 @pytest.fixture(scope="module")

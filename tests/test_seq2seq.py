@@ -28,13 +28,7 @@ def tiny_without_attention():
     return s2s.train_translator(attention=False, seed=0, progress=False, **TINY)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One thread, as the notebooks run: two threads on a shared 2-core machine wait on each other at every step."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 def _vocabularies():

