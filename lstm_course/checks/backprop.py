@@ -311,7 +311,8 @@ def check_lstm_backward(lstm_backward):
     cases = [gradient_case(1, 2, 4, 3, 2), gradient_case(2, 1, 7, 2, 3), gradient_case(3, 3, 3, 1, 4)]
     signature = "lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh)"
     _judge_cases(lstm_backward, cases, BPTT_MISTAKES, signature, lambda got, case: BPTT_HINT)
-    return "All six gradients equal autograd's through PyTorch's LSTM (float64), on 3 random sequences of lengths 3 to 7."
+    return ("All six gradients equal autograd's through PyTorch's LSTM (float64), on 3 random sequences of lengths 3 "
+            "to 7.")
 
 
 # ----------------------------------------------------------------------------- exercise 3: clipping

@@ -245,7 +245,7 @@ def _refused_message(function, names, instead):
 
 # ----------------------------------------------------------------------------- the call
 def _mapped(value, leaf):
-    """``value`` with each array and tensor in it replaced by ``leaf(it)``, through tuples, NamedTuples, lists and dicts."""
+    """``value`` with each array and tensor replaced by ``leaf(it)``, through tuples, NamedTuples, lists and dicts."""
     return tree_map(lambda item: leaf(item) if isinstance(item, (np.ndarray, torch.Tensor)) else item, value)
 
 

@@ -43,7 +43,8 @@ def step(x, h, c, w_ih, w_hh, b_ih, b_hh, *, order=PYTORCH_ORDER, g_activation="
     "tanh", "sigmoid" or "none"; the other keywords leave out or misplace one part of the equations.
     """
     sigmoid, tanh = _ops(x)
-    z = (x @ w_ih.T if x_used else 0) + (h @ w_hh.T if h_used else 0) + (b_ih if b_ih_used else 0) + (b_hh if b_hh_used else 0)
+    z = (x @ w_ih.T if x_used else 0) + (h @ w_hh.T if h_used else 0)
+    z = z + (b_ih if b_ih_used else 0) + (b_hh if b_hh_used else 0)
     hidden = z.shape[-1] // 4
     blocks = {gate: z[..., k * hidden:(k + 1) * hidden] for k, gate in enumerate(order)}
     i, f, o = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"])

@@ -66,9 +66,8 @@ def check_make_windows(make_windows):
         with in_case(f"Case {number} (a series of {length} values 1000, 1001, ...; input_length {input_length}, "
                      f"horizon {horizon}, first_target {first_target}, end {end})"):
             result = call(make_windows, *args, signature=WINDOW_SIGNATURE)
-            got = [numbers(f"`{name}`", array(f"`{name}`", value))
-                   for name, value in zip(("inputs", "targets"), unpack(result, ("inputs", "targets"),
-                                                                        "return inputs, targets"))]
+            parts = unpack(result, ("inputs", "targets"), "return inputs, targets")
+            got = [numbers(f"`{name}`", array(f"`{name}`", part)) for name, part in zip(("inputs", "targets"), parts)]
             expected = series.make_windows(*args)[:2]
             if [part.shape for part in got] == [part.shape for part in expected[::-1]] != [expected[0].shape] * 2:
                 raise Mistake("You returned (targets, inputs): return inputs, targets, in that order.")
@@ -190,8 +189,8 @@ def check_recursive_forecast(recursive_forecast):
         one_step = OneStep(input_length)
         with in_case(f"Case {number} (a history of {length} values, input_length {input_length}, horizon "
                      f"{horizon})"):
-            got = numbers("Your forecast", array("Your forecast", call(
-                recursive_forecast, one_step, history, input_length, horizon, signature=RECURSIVE_SIGNATURE)))
+            result = call(recursive_forecast, one_step, history, input_length, horizon, signature=RECURSIVE_SIGNATURE)
+            got = numbers("Your forecast", array("Your forecast", result))
             expected = recursive(OneStep(input_length), history, input_length, horizon)
             if one_step.calls != horizon:
                 raise Mistake(f"Your loop called one_step {one_step.calls} times for a horizon of {horizon}: call it "

@@ -83,9 +83,8 @@ def check_attend(attend):
             result = call(attend, query, keys, values, mask, signature=ATTENTION_SIGNATURE,
                           shape_hint="query (batch, steps, d), keys (batch, source_length, d), values (batch, "
                                      "source_length, d_v), mask (batch, source_length).")
-            context, weights = (tensor(f"`{name}`", value)
-                                for name, value in zip(("context", "weights"), unpack(result, ("context", "weights"),
-                                                                                      "return context, weights")))
+            parts = unpack(result, ("context", "weights"), "return context, weights")
+            context, weights = (tensor(f"`{name}`", part) for name, part in zip(("context", "weights"), parts))
             expected = seq2seq.attend(query, keys, values, mask)
             if context.shape == expected[1].shape and weights.shape == expected[0].shape != expected[1].shape:
                 raise Mistake("You returned (weights, context): return context, weights, in that order.")
