@@ -524,10 +524,8 @@ def expect_close(name, got, expected, hint="", where=None):
         index, place = _place(wrong, where)
         near = abs(got[index] - expected[index]) < 1e-3 * (1 + abs(expected[index]))
         precision = " (your answer is float32; it was compared at float32 tolerance)" if low_precision and near else ""
-        raise Mistake(
-            f"{name}{place}: expected {_pair(expected[index], got[index])} "
-            f"{f' ({int(wrong.sum())} of {wrong.size} values differ)' * (wrong.size > 1)}{precision}. {hint}"
-        )
+        count = f" ({int(wrong.sum())} of {wrong.size} values differ)" if wrong.size > 1 else ""
+        raise Mistake(f"{name}{place}: expected {_pair(expected[index], got[index])}{count}{precision}. {hint}")
 
 
 def _pair(expected, got):
