@@ -293,6 +293,10 @@ check_cell_states(cell_states)
 # | exploding gradient | 梯度爆炸 | `clip_grad_norm_` | gradients growing without bound as they flow back |
 # | automatic differentiation | 自动微分 | `torch.autograd` | PyTorch computing gradients for you |
 # | parameters | 参数 | `named_parameters()` | the weights and biases that training changes |
+# | tagging, tag | 标注，标签 | | giving every token an answer of its own, such as its part of speech |
+# | part of speech (POS) | 词性 | UPOS | noun, verb, adjective...: the word's grammatical class |
+# | word segmentation | 分词 | B/M/E/S | cutting a text written without spaces (Chinese) into words |
+# | Viterbi decoding | 维特比解码 | | finding the likeliest sequence among the allowed ones, step by step |
 # | time series | 时间序列 | | values measured one after another in time, such as a weekly CO2 mean |
 # | forecast, horizon | 预测，预测步长 | `horizon` | the values predicted after the last one seen; how many steps ahead |
 # | persistence, seasonal naive | 持续性预测，季节性朴素预测 | | the last value repeated; the value one season earlier: the forecasts to beat |
@@ -320,6 +324,7 @@ check_cell_states(cell_states)
 # | [05_text_classifier](05_text_classifier.ipynb) | padding, packing and a bidirectional LSTM text classifier, compared with a bag-of-words baseline | 04 |
 # | [06_backprop_through_time](06_backprop_through_time.ipynb) | the backward pass by hand; vanishing and exploding gradients in a plain RNN, an LSTM and a GRU; gradient clipping | 01, 03 |
 # | [07_generating_text](07_generating_text.ipynb) | a character-level LSTM language model: stream batches, bits per character, sampling with temperature, compared with n-grams and a GRU, a look inside its cells | 05, 06 |
+# | [08_tagging](08_tagging.ipynb) | a BiLSTM that tags every token: English parts of speech and Chinese word segmentation (B/M/E/S), padding left out of the loss and the accuracy, measured against the most frequent tag and a dictionary's longest match, unseen words, Viterbi decoding, one direction against two | 04, 05 |
 # | [09_forecasting](09_forecasting.ipynb) | forecasting CO2 at Mauna Loa and Seattle's temperature: splits in time, windows without leakage, scaling from the training part, MAE and MASE step by step against persistence, the seasonal naive forecast and a linear model (which the LSTM does not beat), the lagged copy, direct against recursive | 05, 07 |
 # | [10_sequence_to_sequence](10_sequence_to_sequence.ipynb) | an encoder-decoder LSTM that rewrites dates in English and Chinese as ISO dates: teacher forcing, attention with padding masked, greedy decoding and beam search, the bottleneck without attention, attention maps, compared with hand-written rules | 05, 07 |
 

@@ -44,6 +44,7 @@ WRONG_ANSWERS = {
     "07_generating_text.ipynb": (
         "nb07_stream_loss", "state = (h.detach(), c.detach())", "state = (h, c)", "is still attached to this batch",
     ),
+    "08_tagging.ipynb": ("nb08_bmes", 'tags.append("S")', 'tags.append("B")', "A one-character word is S"),
     "09_forecasting.ipynb": (
         "nb09_make_windows", "origins = range(first_target, end - horizon + 1)", "origins = range(first_target, end - horizon + 2)",
         "Your last window's targets reach values[end]",

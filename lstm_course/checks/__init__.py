@@ -19,6 +19,7 @@ from lstm_course.checks.text import check_classifier_forward, check_last_real_st
 from lstm_course.checks.training_loop import check_training_loop
 from lstm_course.checks.backprop import check_clip_by_norm, check_lstm_backward, check_lstm_step_backward
 from lstm_course.checks.language_model import check_loss_in_bits, check_sample_next, check_stream_loss
+from lstm_course.checks.tokens import check_bmes, check_masked_loss_and_accuracy, check_viterbi, check_words_from_bmes
 from lstm_course.checks.time_series import check_make_windows, check_mase, check_recursive_forecast
 from lstm_course.checks.translation import check_attend, check_greedy_decode
 

@@ -32,7 +32,7 @@ class Answers:
         return self.check.__name__
 
 
-NOTEBOOKS = ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb09", "nb10")
+NOTEBOOKS = ("nb00", "nb01", "nb02", "nb03", "nb04", "nb05", "nb06", "nb07", "nb08", "nb09", "nb10")
 
 
 def every_exercise():
