@@ -79,8 +79,15 @@ def check_masked_loss_and_accuracy(masked_loss_and_accuracy):
     for number, (lengths, tags, seed) in enumerate(MASKED_CASES, start=1):
         logits, labels = _masked_case(lengths, tags, seed)
         with in_case(f"Case {number} (sentences of {list(lengths)} tokens, padded to {max(lengths)}; {tags} tags)"):
-            result = call(masked_loss_and_accuracy, logits, labels, signature=MASKED_SIGNATURE,
-                          shape_hint=MASKED_SHAPES)
+            try:
+                result = call(masked_loss_and_accuracy, logits, labels, signature=MASKED_SIGNATURE,
+                              shape_hint=MASKED_SHAPES)
+            except Mistake as mistake:
+                if "-100" not in str(mistake) or "out of bounds" not in str(mistake):
+                    raise
+                raised = str(mistake).split(" An index went past")[0]  # not a loop's range: the label of padding
+                raise Mistake(f"{raised} The padding's label is -100: pass ignore_index=-100 to cross_entropy, which "
+                              "then leaves those positions out.") from None
             loss, accuracy = unpack(result, ("loss", "accuracy"), "return loss, accuracy")
             loss = tensor("The loss", loss)
             if loss.dim() != 0:
@@ -98,7 +105,18 @@ def check_masked_loss_and_accuracy(masked_loss_and_accuracy):
     return "The loss and the accuracy count the real tokens only, every one alike, whatever the padding."
 
 
-# ----------------------------------------------------------------------------- Exercise 2: B/M/E/S tags and back
+# ----------------------------------------------------------------------------- Exercises 2 and 3: B/M/E/S tags and back
+
+
+def _kind(value):
+    """"a list of int", "a tuple of list", "a str": what came instead of a list of str."""
+    if isinstance(value, (list, tuple)):
+        other = next((item for item in value if not isinstance(item, str)), None)
+        if other is not None:
+            return f"a {type(value).__name__} of {type(other).__name__}"
+    return f"a {type(value).__name__}"
+
+
 SEGMENTATIONS = (["同样", "的", "结果"], ["我"], ["维基百科", "是", "一个", "网络", "百科全书"], ["Wikipedia", "的", "A", "条目"],
                  ["三", "个", "人"])
 
@@ -128,7 +146,7 @@ def check_bmes(bmes):
                 raise Mistake(f"Expected a list of tags, one str per character, got the str {got!r}: return "
                               "list(...) of it, or build a list.")
             if not isinstance(got, (list, tuple)) or not all(isinstance(tag, str) for tag in got):
-                raise Mistake(f"Expected a list of str, got {type(got).__name__}: {got!r:.80}")
+                raise Mistake(f"Expected a list of str, one tag per character, got {_kind(got)}: {got!r:.80}")
             got, expected = list(got), tagging.bmes(words)
             if len(got) != len(expected):
                 per_word = " You gave one tag per word: give one per character." if len(got) == len(words) else ""
@@ -151,7 +169,7 @@ def check_words_from_bmes(words_from_bmes):
         with in_case(f"For {text!r} with the tags {''.join(tags)}"):
             got = call(words_from_bmes, text, list(tags), signature="words_from_bmes(text, tags)")
             if not isinstance(got, (list, tuple)) or not all(isinstance(word, str) for word in got):
-                raise Mistake(f"Expected a list of words (str), got {type(got).__name__}: {got!r:.80}")
+                raise Mistake(f"Expected a list of words (str), got {_kind(got)}: {got!r:.80}")
             if list(got) != list(words):
                 lost = "" if "".join(got) == text else " Your words, joined, are not the text: no character may be lost."
                 raise Mistake(f"Expected {list(words)}, got {list(got)}.{lost} A word begins at a B or an S, and ends "
@@ -159,7 +177,7 @@ def check_words_from_bmes(words_from_bmes):
     return "A word begins at B or S and ends at E or S; joined, the words give the text back."
 
 
-# ----------------------------------------------------------------------------- Exercise 3 (optional): Viterbi
+# ----------------------------------------------------------------------------- Exercise 4 (optional): Viterbi
 VITERBI_CASES = ((6, 41), (1, 42), (9, 43), (4, 44))  # (characters, seed)
 
 
