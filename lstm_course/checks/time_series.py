@@ -8,6 +8,7 @@ many or too few is told by the numbers themselves; against `series.make_windows`
 import numpy as np
 
 from lstm_course import forecasting, series
+from lstm_course.forecasting import mae
 from lstm_course.checks.judge import Mistake, array, call, check, in_case, judge, numbers, unpack
 
 # ----------------------------------------------------------------------------- Exercise 1: the windows
@@ -91,25 +92,21 @@ MASE_HINT = ("MASE = mean(|forecast - actual|) / mean(|train[season:] - train[:-
              "the seasonal naive's error on the training part.")
 
 
-def _mae(a, b):
-    return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
-
-
 MASE_MISTAKES = (  # (message, what that answer computes from forecast, actual, train, season)
     ("The scale is the seasonal naive's error, one season back: mean(|train[season:] - train[:-season]|), not one "
-     "step back.", lambda f, a, t, s: _mae(f, a) / _mae(t[1:], t[:-1])),
+     "step back.", lambda f, a, t, s: mae(f, a) / mae(t[1:], t[:-1])),
     ("The scale must come from the training part, `train`: the test part's own seasonal-naive error is not known "
-     "when you forecast.", lambda f, a, t, s: _mae(f, a) / _mae(a[s:], a[:-s]) if len(a) > s else np.nan),
-    ("Your ratio is upside down: the forecast's MAE divided by the scale.", lambda f, a, t, s: _mae(t[s:], t[:-s])
-     / _mae(f, a)),
+     "when you forecast.", lambda f, a, t, s: mae(f, a) / mae(a[s:], a[:-s]) if len(a) > s else np.nan),
+    ("Your ratio is upside down: the forecast's MAE divided by the scale.", lambda f, a, t, s: mae(t[s:], t[:-s])
+     / mae(f, a)),
     ("Take absolute errors: with signed ones, errors above and below cancel out.",
-     lambda f, a, t, s: abs(np.mean(np.asarray(f) - a)) / _mae(t[s:], t[:-s])),
+     lambda f, a, t, s: abs(np.mean(np.asarray(f) - a)) / mae(t[s:], t[:-s])),
     ("That is squared errors (MSE): MASE divides mean absolute errors.",
      lambda f, a, t, s: np.mean((np.asarray(f) - a) ** 2) / np.mean((t[s:] - t[:-s]) ** 2)),
     ("The scale is the mean absolute difference one season apart, not the mean absolute value of train.",
-     lambda f, a, t, s: _mae(f, a) / np.mean(np.abs(t))),
+     lambda f, a, t, s: mae(f, a) / np.mean(np.abs(t))),
     ("The scale needs absolute differences: mean(|train[season:] - train[:-season]|).",
-     lambda f, a, t, s: _mae(f, a) / abs(np.mean(t[s:] - t[:-s]))),
+     lambda f, a, t, s: mae(f, a) / abs(np.mean(t[s:] - t[:-s]))),
 )
 MASE_CASES = ((40, 12, 16, 11), (30, 5, 8, 12), (25, 4, 1, 13))  # (length of train, season, forecasts, seed)
 
