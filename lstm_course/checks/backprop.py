@@ -18,7 +18,7 @@ from lstm_course.checks.judge import (Mistake, array, call, check, diagnose, ele
 
 BY_HAND = (reference, torch.autograd.backward, torch.autograd.grad)  # the backward is asked for by hand, not autograd
 
-# outputs: (name, its shape, kind of `_where`) of each returned array
+# outputs: (name, its shape, its kind in `_WHERE`) of each returned array
 Case = collections.namedtuple("Case", "label args expected outputs shape_hint")
 
 
@@ -27,16 +27,10 @@ def _loss(x, h, c, w_ih, w_hh, b_ih, b_hh, *upstream):
     """sum(dh * h_t) + sum(dc * c_t) through PyTorch's LSTM cell; for a sequence, plus sum(d_output * output)."""
     if x.dim() == 2:
         outputs = torch.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
-        return sum((outer * value).sum() for outer, value in zip(upstream, outputs))
-    # has_biases, num_layers, dropout, train, bidirectional, batch_first
-    output, h_n, c_n = torch.lstm(x, (h[None], c[None]), (w_ih, w_hh, b_ih, b_hh), True, 1, 0.0, False, False, True)
-    return sum((outer * value).sum() for outer, value in zip(upstream, (output, h_n[0], c_n[0])))
-
-
-def _gates_over_time(arrays):
-    """The cache of a sequence: ``{name: (batch, seq, hidden)}`` for each of i, f, g, o, c, h."""
-    steps = reference.sequence(*arrays)[3]
-    return {name: np.stack([getattr(step, name) for step in steps], 1) for name in "ifgoch"}
+    else:  # has_biases, num_layers, dropout, train, bidirectional, batch_first; h_n and c_n without the layers' dim
+        outputs = torch.lstm(x, (h[None], c[None]), (w_ih, w_hh, b_ih, b_hh), True, 1, 0.0, False, False, True)
+        outputs = (outputs[0], outputs[1][0], outputs[2][0])
+    return sum((outer * value).sum() for outer, value in zip(upstream, outputs))
 
 
 def gradient_case(number, batch, *sizes):
@@ -61,7 +55,8 @@ def gradient_case(number, batch, *sizes):
         hint = f"dz is (batch, 4 * hidden_size) = ({batch}, {rows}), w_ih is {(rows, input_size)}."
     else:
         label = f"Case {number} (batch {batch}, seq {sizes[0]}, input_size {input_size}, hidden_size {hidden_size})"
-        cache = _gates_over_time(arrays)
+        steps = reference.sequence(*arrays)[3]  # the cache: {name: (batch, seq, hidden)} for i, f, g, o, c, h
+        cache = {name: np.stack([getattr(step, name) for step in steps], 1) for name in "ifgoch"}
         hint = (f"x[:, t] is (batch, input_size) = {(batch, input_size)}, gates[name][:, t] is (batch, hidden_size) = "
                 f"{state}.")
     args = (*upstream, *arrays[:3], cache, *arrays[3:5])
@@ -69,15 +64,12 @@ def gradient_case(number, batch, *sizes):
 
 
 # ----------------------------------------------------------------------------- the judgement, alike for the three
-def _where(kind, expected):
-    """How to name an element: a row of a 4 * hidden array by its gate and unit, a batch row, a time step."""
-    if kind == "rows":
-        return reference.gate_row(expected[-1].shape[0] // 4)  # db is (4 * hidden,)
-    if kind == "batch":
-        return element("batch row", "column")
-    if kind == "time":
-        return element("batch row", "time step", "column")
-    return None
+_WHERE = {  # {kind: how to name an element, given the expected arrays}: by gate and unit, by batch row, by time step
+    "rows": lambda expected: reference.gate_row(expected[-1].shape[0] // 4),  # db is (4 * hidden,)
+    "batch": lambda expected: element("batch row", "column"),
+    "time": lambda expected: element("batch row", "time step", "column"),
+    None: lambda expected: None,
+}
 
 
 def _returned_arrays(function, case, signature, how):
@@ -85,8 +77,7 @@ def _returned_arrays(function, case, signature, how):
     names = [name for name, _, _ in case.outputs]
     result = call(function, *case.args, signature=signature, shape_hint=case.shape_hint)
     parts = unpack(result, names, how or "return " + ", ".join(names).replace("`", ""))
-    parts = [array(name, value) for name, value in zip(names, parts)]
-    arrays = [numbers(name, value) for name, value in zip(names, parts)]
+    arrays = [numbers(name, array(name, value)) for name, value in zip(names, parts)]
     for (name, shape, _), value, want in zip(case.outputs, arrays, case.expected):
         if value.shape != want.shape:
             raise Mistake(f"{name} should have shape {want.shape}, the shape of {shape}; got {value.shape}.")
@@ -110,7 +101,7 @@ def _judge_cases(function, cases, mistakes, signature, explain, how=None):
             hint = named or explain(got, case)
             for k, (name, _, kind) in enumerate(case.outputs):
                 one = () if named else [(message, variant[k]) for message, variant in per_case]
-                judge(name, got[k], case.expected[k], one, hint=hint, where=_where(kind, case.expected))
+                judge(name, got[k], case.expected[k], one, hint=hint, where=_WHERE[kind](case.expected))
 
 
 # ----------------------------------------------------------------------------- the backward, right or with a mistake
@@ -246,10 +237,7 @@ def _one_gate(got, case):
                *BY_HAND),
        instead="Undo the forward yourself, line by line, in NumPy.")
 def check_lstm_step_backward(lstm_step_backward):
-    """The step backward, as autograd computes it.
-
-    ``lstm_step_backward(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh) -> (dx, dh_prev, dc_prev, dw_ih, dw_hh, db)``.
-    """
+    """``lstm_step_backward(...) -> (dx, dh_prev, dc_prev, dw_ih, dw_hh, db)``, as autograd computes them."""
     # (batch, input_size, hidden_size): no two sizes coincide
     cases = [gradient_case(1, 1, 2, 3), gradient_case(2, 3, 4, 2), gradient_case(3, 2, 5, 4)]
     _judge_cases(lstm_step_backward, cases, STEP_MISTAKES,
@@ -303,10 +291,7 @@ BPTT_MISTAKES = tuple((message, functools.partial(lstm_backward_variant, mistake
        refuse=(numpy_lstm.lstm_backward, step_backward_variant, lstm_backward_variant, *BY_HAND),
        instead="Walk back through the steps yourself, calling the step backward once per step.")
 def check_lstm_backward(lstm_backward):
-    """Backpropagation through time, as autograd computes it.
-
-    ``lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh) -> (dx, dh_0, dc_0, dw_ih, dw_hh, db)``.
-    """
+    """``lstm_backward(...) -> (dx, dh_0, dc_0, dw_ih, dw_hh, db)``: backpropagation through time, as autograd."""
     # (batch, seq, input_size, hidden_size)
     cases = [gradient_case(1, 2, 4, 3, 2), gradient_case(2, 1, 7, 2, 3), gradient_case(3, 3, 3, 1, 4)]
     signature = "lstm_backward(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh)"

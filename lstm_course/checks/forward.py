@@ -159,33 +159,35 @@ def _run(function, signature, sizes, outcome, hint, shape_hint=SHAPES, first=0):
 
 
 # ----------------------------------------------------------------------------- Exercises 1 and 2: one layer, both ways
+def _output_of(*args, **mistake):
+    """The output of `reference.sequence`, with one mistake switched on by ``mistake``."""
+    return reference.sequence(*args, **mistake)[0]
+
+
 def _one_layer(x, h_0, c_0, weights, reverse=False):
     """One layer's ``(output, h_n, c_n)`` and what its typical mistakes give (in reverse: walking forwards first)."""
-
-    def output_of(reverse=reverse, **mistake):
-        return reference.sequence(x, h_0[0], c_0[0], *weights[0], reverse=reverse, **mistake)[0]
+    args = (x, h_0[0], c_0[0], *weights[0])
 
     def mistakes():
         if reverse:
             yield ("You walked forwards in time: the reverse direction goes from the last step, t = seq - 1, down to "
-                   "t = 0.", output_of(reverse=False))
+                   "t = 0.", _output_of(*args))
         for message, keywords in reference.STEP_MISTAKES + reference.LOOP_MISTAKES:
             if reverse:
                 message = message.replace("output[:, 0] is h_0", "output[:, seq - 1] is h_0")
-            yield message, output_of(**keywords)
+            yield message, _output_of(*args, reverse=reverse, **keywords)
 
-    output, h_n, c_n, _ = reference.sequence(x, h_0[0], c_0[0], *weights[0], reverse=reverse)
+    output, h_n, c_n, _ = reference.sequence(*args, reverse=reverse)
     return (output, h_n[None], c_n[None]), mistakes()
 
 
 @check("Write lstm_forward", refuse=REFUSED)
 def check_lstm_forward(lstm_forward):
-    """``lstm_forward(input, (h_0, c_0), w_ih, w_hh, b_ih, b_hh) -> output, (h_n, c_n)``, in the clean form.
+    """``lstm_forward(input, (h_0, c_0), w_ih, w_hh, b_ih, b_hh) -> output, (h_n, c_n)`` as nn.LSTM, in the clean form.
 
-    The results are those of nn.LSTM(batch_first=True). In each case `_InputProjections` (a TorchFunctionMode)
-    counts the torch operations that combine w_ih (or a view, a copy, a join of it with the other weights) with
-    anything else, the input. A clean answer does as many for seq 1 (case 3) as for seq 5 (case 1, the same
-    batch); one that projects each step's input inside the loop does more.
+    In each case `_InputProjections` counts the torch operations that combine w_ih (or a view, a copy, a join of it
+    with the other weights) with anything else: a clean answer does as many for seq 1 (case 3) as for seq 5 (case 1,
+    the same batch); one that projects each step's input inside the loop does more.
     """
     counts = _run(lstm_forward, "lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh)", SIZES, _one_layer,
                   "`output` is (batch, seq, hidden), the h of every step. Compare your loop with the equations, one "
@@ -211,11 +213,6 @@ def check_lstm_forward_reverse(lstm_forward_reverse):
 
 
 # ----------------------------------------------------------------------------- Exercise 3: two layers
-def _output_of(*args, **mistake):
-    """The output of `reference.sequence`, with one mistake switched on by ``mistake``."""
-    return reference.sequence(*args, **mistake)[0]
-
-
 def _two_layers(x, h_0, c_0, weights):
     """A 2-layer stack's ``(output, h_n, c_n)``, and what the mistakes of stacking and of a layer made in both give."""
     weights_layer0, weights_layer1 = weights
@@ -243,9 +240,9 @@ def _two_layers(x, h_0, c_0, weights):
 
 @check("Stack two layers", refuse=STACKS_REFUSED)
 def check_two_layer_forward(two_layer_forward):
-    """``two_layer_forward(input, (h_0, c_0), weights_layer0, weights_layer1) -> output, (h_n, c_n)``.
+    """``two_layer_forward(input, (h_0, c_0), weights_layer0, weights_layer1)`` as a 2-layer nn.LSTM.
 
-    As a 2-layer nn.LSTM(batch_first=True); the answer may call ``lstm_course.lstm_forward`` for each layer.
+    The answer may call ``lstm_course.lstm_forward`` for each layer.
     """
     _run(two_layer_forward, "two_layer_forward(input, initial_states, weights_layer0, weights_layer1)",
          TWO_LAYER_SIZES, _two_layers, TWO_LAYERS, TWO_LAYERS)

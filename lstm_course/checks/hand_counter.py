@@ -5,8 +5,8 @@ package's weights: an answer that changes those cannot change what is expected.
 """
 
 import inspect
+from collections import namedtuple
 from itertools import permutations
-from typing import NamedTuple
 
 import numpy as np
 
@@ -51,15 +51,9 @@ WEIGHT_SHAPES = ("One hidden unit, four inputs: w_ih is (4 * hidden_size, input_
 GATE_TOLERANCE = 0.01  # the notebook's real LSTM does not round: its gates must be this close to 0 or 1
 
 
-class _GateJob(NamedTuple):
-    """What a gate does in the counter, in the learner's words."""
-
-    name: str  # "input gate"
-    job: str  # "store"
-    doing: float  # the gate's value while it does its job
-    when: str  # the input that calls for the job: "x2 = 1"
-    working: str  # the gate while it does its job: "open"
-    idle: str  # the gate while it does not: "closed"
+# What a gate does in the counter, in the learner's words: its name, its job, its value while it does the job, the input
+# that calls for the job, the gate while it does the job and while it does not.
+_GateJob = namedtuple("_GateJob", "name job doing when working idle")
 
 
 GATES = {

@@ -151,6 +151,7 @@ def own_random(seed):
 
 
 # ----------------------------------------------------------------------------- the course's own code, refused
+@functools.lru_cache(maxsize=64)
 class _Refusal:
     """The code objects and builtins of the implementations an exercise asks the learner to write, by name."""
 
@@ -181,27 +182,15 @@ class _Refusal:
         codes, builtins = self.codes, self.builtins
 
         def profile(frame, event, arg):
-            if event == "call":
-                name = codes.get(frame.f_code)
-            elif event == "c_call":
-                name = builtins.get(id(arg))
-            else:
-                return
+            name = codes.get(frame.f_code) if event == "call" else builtins.get(id(arg)) if event == "c_call" else None
             if name is not None and name not in seen:
                 seen.append(name)
 
         return profile
 
 
-_FRIENDLY = (  # (the start of a dotted name, what a learner knows it as)
-    ("torch.nn.modules.rnn.", "nn."),
-    ("torch._VariableFunctionsClass.", "torch."),
-)
-
-
-@functools.lru_cache(maxsize=64)
-def _refusal(refuse):
-    return _Refusal(refuse)
+# (the start of a dotted name, what a learner knows it as)
+_FRIENDLY = (("torch.nn.modules.rnn.", "nn."), ("torch._VariableFunctionsClass.", "torch."))
 
 
 def _dotted(item):
@@ -230,7 +219,7 @@ def refusing(refuse):
         yield seen
         return
     previous = sys.getprofile()
-    sys.setprofile(_refusal(tuple(refuse)).watch(seen))
+    sys.setprofile(_Refusal(tuple(refuse)).watch(seen))
     try:
         yield seen
     finally:
@@ -271,12 +260,8 @@ def _shape_of(value):
     return None
 
 
-def _argument_shapes(function, args, kwargs):
+def _argument_shapes(bound):
     """``"x: ndarray of shape (2, 3), w_ih: ..."`` for the array arguments, by the learner's own names."""
-    try:
-        bound = inspect.signature(function).bind(*args, **kwargs).arguments
-    except (TypeError, ValueError):
-        bound = {f"input {number}": value for number, value in enumerate(args, start=1)}
     shapes = ((name, _shape_of(value)) for name, value in bound.items())
     return ", ".join(f"{name}: {shape}" for name, shape in shapes if shape)
 
@@ -284,41 +269,34 @@ def _argument_shapes(function, args, kwargs):
 _PACKAGE = str(Path(__file__).resolve().parents[1])
 
 
-def _learner_frames(error):
-    """``(filename, line number, text)`` of the traceback's frames outside this package and the libraries."""
-    frames = []
+def _learner_lines(error):
+    """The text of the traceback's lines outside this package and the libraries, the innermost last."""
+    lines = []
     for frame, number in traceback.walk_tb(error.__traceback__):
         filename = frame.f_code.co_filename
-        if filename.startswith(_PACKAGE) or "site-packages" in filename or filename.startswith("<frozen"):
-            continue
-        frames.append(linecache.getline(filename, number, frame.f_globals).strip())
-    return [text for text in frames if text]
+        if not (filename.startswith(_PACKAGE) or "site-packages" in filename or filename.startswith("<frozen")):
+            lines.append(linecache.getline(filename, number, frame.f_globals).strip())
+    return [line for line in lines if line]
 
 
-def describe_error(function, error, args=(), kwargs=None, shape_hint=""):
+def describe_error(function, error, bound, shape_hint=""):
     """What a learner's function raised, in which of its lines, and, for a shape error, the shapes it was given."""
     text = " ".join((str(error) or "no message").split())
     if not text.endswith((".", "?", "!")):
         text += "."
     message = f"`{_name(function)}` raised {type(error).__name__}: {text}"
-    lines = _learner_frames(error)
+    lines = _learner_lines(error)
     if lines:
         message += f" It happened in the line `{lines[-1]}`."
     if isinstance(error, IndexError) and "out of " in str(error):
         message += " An index went past the end of an array: look at your loop's range and the axis you index."
     elif isinstance(error, (RuntimeError, ValueError)) and any(word in str(error).lower() for word in _SHAPE_WORDS):
-        shapes = _argument_shapes(function, args, kwargs or {})
+        shapes = _argument_shapes(bound)
         if shapes:
             message += f" It was called with {shapes}."
         if shape_hint:
             message += f" {shape_hint}"
     return message
-
-
-def _same_value(before, after):
-    """True when an argument still holds what it held before the call (NaN where it was NaN)."""
-    (old, old_layout), (new, new_layout) = tree_flatten(before), tree_flatten(after)
-    return old_layout == new_layout and all(map(_same_array, old, new))
 
 
 def _same_array(before, after):
@@ -332,9 +310,10 @@ def _same_array(before, after):
 
 
 def _changed_in_place(bound, originals):
-    """The learner's name of the first argument the function wrote into, or None."""
+    """The learner's name of the first argument the function wrote into (NaN where it was NaN is kept), or None."""
     for name, value in bound.items():
-        if name in originals and not _same_value(originals[name], value):
+        (old, old_layout), (new, new_layout) = tree_flatten(originals[name]), tree_flatten(value)
+        if old_layout != new_layout or not all(map(_same_array, old, new)):
             return name
     return None
 
@@ -352,10 +331,10 @@ def call(function, *args, signature="", shape_hint="", **kwargs):
     except TypeError as error:
         misfit = f"`{_name(function)}` cannot be called as the statement calls it ({error})."
         raise Mistake(f"{misfit} Keep the signature `{signature}`.") from None
-    except ValueError:  # a builtin without a signature
-        bound = {}
-    snapshot = _mapped(tuple(bound.values()), lambda a: a.copy() if isinstance(a, np.ndarray) else a.detach().clone())
-    originals = dict(zip(bound, snapshot))  # what each argument held before the call, to see what the answer wrote
+    except ValueError:  # a builtin without a signature: its arguments by position
+        bound = {f"input {number}": value for number, value in enumerate(given_args, start=1)}
+    # what each argument held before the call, to see what the answer wrote
+    originals = _mapped(dict(bound), lambda a: a.copy() if isinstance(a, np.ndarray) else a.detach().clone())
     refuse, instead = _REFUSED.get()
     with refusing(refuse) as refused:
         try:
@@ -365,16 +344,14 @@ def call(function, *args, signature="", shape_hint="", **kwargs):
         except Exception as error:  # the learner's code, any error: report it, don't crash the check
             if refused:
                 raise Mistake(_refused_message(function, refused, instead)) from None
-            raise Mistake(describe_error(function, error, given_args, given_kwargs, shape_hint)) from None
+            raise Mistake(describe_error(function, error, bound, shape_hint)) from None
     if refused:
         raise Mistake(_refused_message(function, refused, instead))
     changed = _changed_in_place(bound, originals)
     if changed is not None:
-        raise Mistake(
-            f"`{_name(function)}` changed its argument `{changed}` in place (with `*=`, `+=` or `[...] =`, for "
-            f"example). The caller still needs the old `{changed}`: compute a new array instead (`a * b` leaves `a` "
-            "as it was)."
-        )
+        raise Mistake(f"`{_name(function)}` changed its argument `{changed}` in place (with `*=`, `+=` or `[...] =`, "
+                      f"for example). The caller still needs the old `{changed}`: compute a new array instead (`a * b` "
+                      "leaves `a` as it was).")
     if result is None:
         raise Mistake(f"`{_name(function)}` returned None: did you forget `return`?")
     return result
@@ -399,18 +376,15 @@ def tensor(name, value):
     if isinstance(value, torch.Tensor):
         return value
     what = "a NumPy array" if isinstance(value, np.ndarray) else type(value).__name__
-    raise Mistake(
-        f"{name} should be a torch tensor, got {what}: keep the computation in PyTorch (torch.* functions, "
-        "no .numpy())."
-    )
+    raise Mistake(f"{name} should be a torch tensor, got {what}: keep the computation in PyTorch (torch.* functions, "
+                  "no .numpy()).")
 
 
 def array(name, value):
     """The answer as it came, or a Mistake when it is a torch tensor: the statement asks for NumPy."""
     if isinstance(value, torch.Tensor):
-        raise Mistake(
-            f"{name} should be a NumPy array, got a torch tensor: this exercise is in NumPy (np.* functions, no torch)."
-        )
+        raise Mistake(f"{name} should be a NumPy array, got a torch tensor: this exercise is in NumPy (np.* functions, "
+                      "no torch).")
     return value
 
 
@@ -429,10 +403,8 @@ def numbers(name, value, keep_float32=True):
 def integer(name, value):
     """The answer as an int, or a Mistake: a one-element tensor or array, a float or a bool is not an int."""
     if isinstance(value, (torch.Tensor, np.ndarray)) and np.prod(value.shape, dtype=int) == 1:
-        raise Mistake(
-            f"{name} should be an int, got a one-element {type(value).__name__}: use .item() (or int(...)) to take "
-            "the number out."
-        )
+        raise Mistake(f"{name} should be an int, got a one-element {type(value).__name__}: use .item() (or int(...)) "
+                      "to take the number out.")
     if isinstance(value, bool) or not isinstance(value, _numbers.Real):
         raise Mistake(f"{name} should be an int, got {type(value).__name__}: {value!r:.80}")
     if not isinstance(value, _numbers.Integral):
@@ -500,11 +472,9 @@ def expect_finite(name, got, where=None):
     if bad.any():
         index, place = _place(bad, where)
         kind = "NaN" if np.isnan(values[index]) else "inf"
-        raise Mistake(
-            f"{name} holds {kind}{place}; {int(bad.sum())} of {bad.size} values are not finite. "
-            "NaN comes from 0/0, inf - inf or the log of a negative number; inf from exp of a large number or a "
-            "division by 0; -inf from the log of 0."
-        )
+        raise Mistake(f"{name} holds {kind}{place}; {int(bad.sum())} of {bad.size} values are not finite. "
+                      "NaN comes from 0/0, inf - inf or the log of a negative number; inf from exp of a large number "
+                      "or a division by 0; -inf from the log of 0.")
 
 
 def expect_close(name, got, expected, hint="", where=None):
@@ -569,27 +539,19 @@ def expect_gradient(name, output, parameters, hint=GRADIENT_HINT, names=None):
     """``output`` must be a tensor autograd can follow back to every one of ``parameters`` (called ``names``)."""
     output = tensor(name, output)
     if not output.requires_grad:
-        raise Mistake(
-            f"{name} carries no gradient: it was computed under torch.no_grad(), detached, or rebuilt from numbers "
-            f"(torch.tensor(...), .item(), .numpy()). {hint}"
-        )
+        raise Mistake(f"{name} carries no gradient: it was computed under torch.no_grad(), detached, or rebuilt from "
+                      f"numbers (torch.tensor(...), .item(), .numpy()). {hint}")
     parameters = [parameter for parameter in parameters if parameter.requires_grad]
     grads = torch.autograd.grad(output.sum(), parameters, allow_unused=True, retain_graph=True)
-    unreached = sum(grad is None for grad in grads)
-    if unreached and names:
-        cut = ", ".join(f"`{name}`" for name, grad in zip(names, grads) if grad is None)
-        raise Mistake(f"{name} does not depend on {cut}: something was detached on the way, or left out.")
-    if unreached:
-        raise Mistake(
-            f"{name} does not depend on {unreached} of the {len(parameters)} weight tensors: something was detached "
-            "on the way, or left out."
-        )
+    cut = [k for k, grad in enumerate(grads) if grad is None]
+    if cut:
+        what = f"{len(cut)} of the {len(parameters)} weight tensors"
+        what = ", ".join(f"`{names[k]}`" for k in cut) if names else what
+        raise Mistake(f"{name} does not depend on {what}: something was detached on the way, or left out.")
 
 
 def expect_no_backward(function, parameters):
     """A function that should only return a value must not call backward itself (it would add to the gradients)."""
     if any(parameter.grad is not None for parameter in parameters):
-        raise Mistake(
-            f"`{_name(function)}` called backward() itself: return the loss and let the training loop call "
-            "loss.backward() once."
-        )
+        raise Mistake(f"`{_name(function)}` called backward() itself: return the loss and let the training loop call "
+                      "loss.backward() once.")

@@ -21,17 +21,10 @@ OTHER_ORDERS = tuple(order for order in map("".join, itertools.permutations(PYTO
 
 
 def _ops(x):
-    """``(sigmoid, tanh)`` of the library ``x`` comes from."""
+    """``(sigmoid, tanh, stack)`` of the library ``x`` comes from."""
     if isinstance(x, torch.Tensor):
-        return torch.sigmoid, torch.tanh
-    return _numpy_sigmoid, np.tanh
-
-
-def _stack(items, like):
-    """``items`` stacked along dim 1, with the library of ``like``."""
-    if isinstance(like, torch.Tensor):
-        return torch.stack(items, 1)
-    return np.stack(items, axis=1)
+        return torch.sigmoid, torch.tanh, torch.stack
+    return _numpy_sigmoid, np.tanh, np.stack
 
 
 def step(x, h, c, w_ih, w_hh, b_ih, b_hh, *, order=PYTORCH_ORDER, g_activation="tanh", x_used=True, h_used=True,
@@ -42,7 +35,7 @@ def step(x, h, c, w_ih, w_hh, b_ih, b_hh, *, order=PYTORCH_ORDER, g_activation="
     ``order``: the order in which the answer reads the four blocks of rows; ``g_activation``:
     "tanh", "sigmoid" or "none"; the other keywords leave out or misplace one part of the equations.
     """
-    sigmoid, tanh = _ops(x)
+    sigmoid, tanh, _ = _ops(x)
     z = (x @ w_ih.T if x_used else 0) + (h @ w_hh.T if h_used else 0)
     z = z + (b_ih if b_ih_used else 0) + (b_hh if b_hh_used else 0)
     hidden = z.shape[-1] // 4
@@ -77,7 +70,7 @@ def sequence(x, h_0, c_0, w_ih, w_hh, b_ih, b_hh, *, reverse=False, zero_states=
         steps[t] = step(x[:, t], h_prev, c_prev, w_ih, w_hh, b_ih, b_hh, **step_mistakes)
         h, c = steps[t].h, steps[t].c
         outputs[t] = h_prev if output_before_step else h
-    return _stack(outputs, like=x), h, c, steps
+    return _ops(x)[2](outputs, 1), h, c, steps
 
 
 def gate_row(hidden):

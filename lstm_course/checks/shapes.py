@@ -12,10 +12,7 @@ AT_UNIT = element("sample", "unit")  # where an element of a (batch, width) resu
 
 
 def _run_lstm(config, batch, seq, seed, runs=1):
-    """A new ``nn.LSTM(**config)`` and its ``(output, h_n)`` on ``runs`` random inputs.
-
-    They are leaves, so that an answer can be seen to keep their gradient.
-    """
+    """A new ``nn.LSTM(**config)`` and its ``(output, h_n)`` on ``runs`` random inputs, as leaves that require grad."""
     shape = (batch, seq, config["input_size"]) if config.get("batch_first") else (seq, batch, config["input_size"])
     with own_random(seed), warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="LSTM with projections is not supported")
@@ -213,10 +210,7 @@ def _mistakes(output, h_n, num_layers, bidirectional, batch_first):
        refuse=(shapes.final_states, text_models.LSTMClassifier._final_states, _final_states),
        instead="Slice output and h_n yourself.")
 def check_final_states(final_states):
-    """``final_states(output, h_n, num_layers, bidirectional, batch_first) -> (from_output, from_h_n)``.
-
-    Each result is ``(batch, D * H)``, the last layer's final states, forward then backward.
-    """
+    """``final_states(...) -> (from_output, from_h_n)``: each the last layer's final states, (batch, D * H)."""
     for number, case in enumerate(FINAL_STATE_CASES, start=1):
         num_layers, bidirectional, batch_first, input_size, hidden_size, proj_size, batch, seq = case
         config = dict(input_size=input_size, hidden_size=hidden_size, num_layers=num_layers,

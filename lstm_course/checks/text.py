@@ -121,9 +121,9 @@ def _wrong_shapes(batch, steps, features):
             (batch, steps, features): "output's shape: reduce the time dimension, dim 1"}
 
 
-def _for_sentence(lengths):
-    """A ``where`` for a (batch, features) result: "for sentence 2 (length 3), feature 0"."""
-    return lambda index: f"for sentence {index[0]} (length {int(lengths[index[0]])}), feature {index[1]}"
+def _for_sentence(lengths, column="feature"):
+    """A ``where`` for a (batch, columns) result: "for sentence 2 (length 3), feature 0"."""
+    return lambda index: f"for sentence {index[0]} (length {int(lengths[index[0]])}), {column} {index[1]}"
 
 
 def _pooling(function, signature, answer, mistakes, hint, shift=0.0):
@@ -262,11 +262,6 @@ def _leak(batch, got, padded):
     return ""
 
 
-def _for_class(batch):
-    """A ``where`` for the logits (batch, 2): "for sentence 2 (length 3), class 1"."""
-    return lambda index: f"for sentence {index[0]} (length {batch[index[0]]}), class {index[1]}"
-
-
 @check("The classifier's forward", refuse=(text_models.LSTMClassifier,),
        instead="Write your own module from nn.Embedding, nn.LSTM and nn.Linear.")
 def check_classifier_forward(classifier_class):
@@ -277,7 +272,7 @@ def check_classifier_forward(classifier_class):
         generator = torch.Generator().manual_seed(seed)
         sentences = [torch.randint(1, SIZES["vocab_size"], (length,), generator=generator).tolist() for length in batch]
         ids, lengths = reviews.pad_batch(sentences)
-        padded_ids, where = nn.functional.pad(ids, (0, EXTRA_PADS)), _for_class(batch)
+        padded_ids, where = nn.functional.pad(ids, (0, EXTRA_PADS)), _for_sentence(batch, "class")
         with in_case(f"Batch {seed + 1} (lengths {list(batch)})"):
             expected = package_model(ids, lengths).detach()
             got, padded = _logits(model, ids, lengths), _logits(model, padded_ids, lengths)
