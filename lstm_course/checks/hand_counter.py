@@ -11,7 +11,7 @@ from itertools import permutations
 import numpy as np
 
 from lstm_course import counter
-from lstm_course.checks.judge import Mistake, call, check, expect_finite, expect_shape, in_case, numbers, sentence
+from lstm_course.checks.judge import Mistake, call, check, expect_finite, expect_shape, in_case, numbers
 from lstm_course.counter import COUNTER_PROGRAM, format_program, parse_program, textbook_counter
 from lstm_course.numpy_lstm import sigmoid
 
@@ -198,15 +198,10 @@ FITS = (
 
 def _outputs(count_to_seven, inputs):
     """The contract: one finite number per step."""
-    try:
-        result = call(count_to_seven, inputs, signature="count_to_seven(inputs)")
-        got = numbers("Your answer", result, keep_float32=False)
-    except Mistake as mistake:
-        if "read-only" not in str(mistake):
-            raise
-        raise Mistake(f"{sentence(str(mistake))} The package's `counter.COUNTER_W_IH` is read-only, so that no answer "
-                      "can change it: start from `counter.counter_weights()`, which returns copies you may "
-                      "change.") from None
+    read_only = ("The package's `counter.COUNTER_W_IH` is read-only, so that no answer can change it: start from "
+                 "`counter.counter_weights()`, which returns copies you may change.")
+    result = call(count_to_seven, inputs, signature="count_to_seven(inputs)", error_hints={"read-only": read_only})
+    got = numbers("Your answer", result, keep_float32=False)
     if got.shape != (len(inputs),):
         raise Mistake(f"Expected one output per step, shape {(len(inputs),)}, got {got.shape}.")
     expect_finite("Your answer", got, where=lambda index: f"at {_token(inputs, index[0])}")

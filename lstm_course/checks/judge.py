@@ -279,8 +279,9 @@ def _learner_lines(error):
     return [line for line in lines if line]
 
 
-def describe_error(function, error, bound, shape_hint=""):
-    """What a learner's function raised, in which of its lines, and, for a shape error, the shapes it was given."""
+def describe_error(function, error, bound, shape_hint="", error_hints=None):
+    """What a learner's function raised, in which of its lines, and a hint: the first of ``error_hints`` whose key is
+    part of the error's type and text; else, for a shape error, the shapes it was given and ``shape_hint``."""
     text = " ".join((str(error) or "no message").split())
     if not text.endswith((".", "?", "!")):
         text += "."
@@ -288,7 +289,11 @@ def describe_error(function, error, bound, shape_hint=""):
     lines = _learner_lines(error)
     if lines:
         message += f" It happened in the line `{lines[-1]}`."
-    if isinstance(error, IndexError) and "out of " in str(error):
+    raised = f"{type(error).__name__}: {error}"
+    special = next((hint for part, hint in (error_hints or {}).items() if part in raised), None)
+    if special:
+        message += f" {special}"
+    elif isinstance(error, IndexError) and "out of " in str(error):
         message += " An index went past the end of an array: look at your loop's range and the axis you index."
     elif isinstance(error, (RuntimeError, ValueError)) and any(word in str(error).lower() for word in _SHAPE_WORDS):
         shapes = _argument_shapes(bound)
@@ -318,10 +323,11 @@ def _changed_in_place(bound, originals):
     return None
 
 
-def call(function, *args, signature="", shape_hint="", **kwargs):
+def call(function, *args, signature="", shape_hint="", error_hints=None, **kwargs):
     """Call the learner's function on copies of the arguments; whatever goes wrong becomes a Mistake.
 
-    ``signature``: named when the call does not fit it; ``shape_hint``: added to an error about shapes.
+    ``signature``: named when the call does not fit it; ``shape_hint``: added to an error about shapes;
+    ``error_hints``: ``{a part of an error's type and text: the hint for it}``, given instead of the general ones.
     """
     if not callable(function):
         raise Mistake(f"Expected a function, got {type(function).__name__}: pass the function itself, without ().")
@@ -344,7 +350,7 @@ def call(function, *args, signature="", shape_hint="", **kwargs):
         except Exception as error:  # the learner's code, any error: report it, don't crash the check
             if refused:
                 raise Mistake(_refused_message(function, refused, instead)) from None
-            raise Mistake(describe_error(function, error, bound, shape_hint)) from None
+            raise Mistake(describe_error(function, error, bound, shape_hint, error_hints)) from None
     if refused:
         raise Mistake(_refused_message(function, refused, instead))
     changed = _changed_in_place(bound, originals)

@@ -168,10 +168,12 @@ SAMPLE_MISTAKES = (  # (message, the probabilities that answer draws from at tem
 def _draws(sample_next, temperature, seed, n):
     """``n`` character ids the learner's function draws, with a generator seeded with ``seed``."""
     logits, generator, ids = torch.tensor(SAMPLE_LOGITS), torch.Generator().manual_seed(seed), []
+    overflow = {"nan": OVERFLOW} if temperature < 0.01 else {}  # near 0, exp(logits / temperature) overflows
     for _ in range(n):
-        got = call(sample_next, logits, temperature, generator, signature="sample_next(logits, temperature, generator)")
+        got = call(sample_next, logits, temperature, generator, signature="sample_next(logits, temperature, generator)",
+                   error_hints=overflow)
         if isinstance(got, float):  # judge.integer cannot take int(nan), and hints at // for any float
-            end = "." if math.isfinite(got) else ", from probabilities without NaN."
+            end = "." if math.isfinite(got) else f", from probabilities without NaN. {overflow.get('nan', '')}"
             raise Mistake(f"The character id should be an int, got the float {got}: return int(...) of the id "
                           f"drawn{end}")
         ids.append(integer("The character id", got))
@@ -204,12 +206,7 @@ def check_sample_next(sample_next):
     with own_random(0):  # an answer that draws from the global generator leaves the learner's as it was
         for temperature, seed, n in SAMPLE_CASES:
             with in_case(f"At temperature {temperature}, over {n} draws"):
-                try:
-                    ids = _draws(sample_next, temperature, seed, n)
-                except Mistake as mistake:  # near 0, NaN probabilities come from exp(logits / temperature) overflowing
-                    if temperature < 0.01 and "nan" in str(mistake).lower():
-                        raise Mistake(f"{mistake} {OVERFLOW}") from None
-                    raise
+                ids = _draws(sample_next, temperature, seed, n)
                 if temperature == 1.0 and not np.array_equal(ids[:30], _draws(sample_next, temperature, seed, 30)):
                     raise Mistake("two generators seeded alike gave different characters: draw with the `generator` "
                                   "you are given (torch.multinomial(..., generator=generator)), so that a seed gives "

@@ -77,11 +77,6 @@ def check_tokenize(tokenize_fn):
 POOL_CASES = (((6, 3, 1, 4), 6, 3, 0), ((2, 5, 1, 5, 3), 5, 2, 1), ((6, 3, 1, 4), 8, 3, 0))
 
 
-def last_states(output, lengths):
-    """The right answer of exercise 2: each row of output at its own last real step."""
-    return output[torch.arange(len(lengths)), lengths - 1]
-
-
 def real_max(output, lengths):
     """The right answer of exercise 3: the max over each row's real steps."""
     pads = torch.arange(output.shape[1])[None, :, None] >= lengths[:, None, None]
@@ -94,7 +89,7 @@ LAST_MISTAKES = (  # (message, what the answer computes from output and lengths)
     ("That is output[:, 0], the first step of every sentence. Take step lengths[k] - 1 of row k.",
      lambda output, lengths: output[:, 0]),
     ("That is one step too early: row k's last real step is lengths[k] - 1, counting from 0.",
-     lambda output, lengths: last_states(output, (lengths - 1).clamp(min=1))),
+     lambda output, lengths: reviews.last_real_states(output, (lengths - 1).clamp(min=1))),
 )
 MAX_MISTAKES = (
     ("The pads (zeros here) count in the max, and win wherever a sentence's real values are all below 0 (sentences "
@@ -137,12 +132,7 @@ def _pooling(function, signature, answer, mistakes, hint, shift=0.0):
         output, lengths = _pool_case(lengths, steps, features, seed, shift)
         short = ", ".join(str(k) for k, length in enumerate(lengths.tolist()) if length < steps)  # they end on pads
         with in_case(f"Case {case} (lengths {lengths.tolist()}, output of shape {tuple(output.shape)})"):
-            try:
-                got = call(function, output, lengths, signature=signature, shape_hint=late)
-            except Mistake as mistake:
-                if "IndexError" not in str(mistake):
-                    raise
-                raise Mistake(f"{mistake} {hint}") from None
+            got = call(function, output, lengths, signature=signature, shape_hint=late, error_hints={"IndexError": hint})
             if isinstance(got, tuple) and hasattr(got, "indices"):
                 raise Mistake("The result is a (values, indices) pair, what `.max(dim=...)` returns: keep its "
                               "`.values`.")
@@ -156,11 +146,11 @@ def _pooling(function, signature, answer, mistakes, hint, shift=0.0):
             judge("The result", got, answer(output, lengths), known, late or hint, _for_sentence(lengths))
 
 
-@check("The last real state of each sentence", refuse=(reviews.last_real_states, last_states),
+@check("The last real state of each sentence", refuse=(reviews.last_real_states,),
        instead="Pick each sentence's last real step yourself.")
 def check_last_real_states(last_real_states):
     """``last_real_states(output, lengths) -> (batch, features)``: each row at its own last real step."""
-    _pooling(last_real_states, "last_real_states(output, lengths)", last_states, LAST_MISTAKES,
+    _pooling(last_real_states, "last_real_states(output, lengths)", reviews.last_real_states, LAST_MISTAKES,
              "Steps count from 0: row k's last real step is lengths[k] - 1.")
     return "Each sentence's state at its own last word, not at the batch's last step, even where a batch ends on pads."
 
@@ -192,13 +182,7 @@ ERROR_HINTS = {  # {a part of the error's message: what to do}
 
 def _logits(model, ids, lengths):
     """The learner's logits (batch, 2), a tensor that carries the gradient, or a Mistake."""
-    try:
-        got = call(model.forward, ids, lengths, signature="forward(self, ids, lengths)")
-    except Mistake as mistake:
-        hint = next((hint for text, hint in ERROR_HINTS.items() if text in str(mistake)), None)
-        if hint is None:
-            raise
-        raise Mistake(f"{mistake} {hint}") from None
+    got = call(model.forward, ids, lengths, signature="forward(self, ids, lengths)", error_hints=ERROR_HINTS)
     expect_gradient("The result of forward", got, model.parameters())
     if got.shape != (len(lengths), 2):
         if got.ndim == 3:

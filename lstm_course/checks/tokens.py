@@ -18,6 +18,8 @@ IGNORE = tagging.IGNORE
 # (lengths of the sentences, tags, seed): padding in two rows, a batch of 1 without padding, a sentence of 1 token
 MASKED_CASES = (((5, 2, 4), 6, 1), ((3,), 4, 2), ((1, 6), 5, 3))
 MASKED_SIGNATURE = "masked_loss_and_accuracy(logits, labels)"
+IGNORE_INDEX = ("The padding's label is -100: pass ignore_index=-100 to cross_entropy, which then leaves those "
+                "positions out.")  # for an index error, not a loop's range
 MASKED_SHAPES = ("cross_entropy takes the classes in dim 1: flatten to (batch * seq, tags) and (batch * seq,), or "
                  "pass logits.transpose(1, 2), (batch, tags, seq).")
 
@@ -79,15 +81,8 @@ def check_masked_loss_and_accuracy(masked_loss_and_accuracy):
     for number, (lengths, tags, seed) in enumerate(MASKED_CASES, start=1):
         logits, labels = _masked_case(lengths, tags, seed)
         with in_case(f"Case {number} (sentences of {list(lengths)} tokens, padded to {max(lengths)}; {tags} tags)"):
-            try:
-                result = call(masked_loss_and_accuracy, logits, labels, signature=MASKED_SIGNATURE,
-                              shape_hint=MASKED_SHAPES)
-            except Mistake as mistake:
-                if "-100" not in str(mistake) or "out of bounds" not in str(mistake):
-                    raise
-                raised = str(mistake).split(" An index went past")[0]  # not a loop's range: the label of padding
-                raise Mistake(f"{raised} The padding's label is -100: pass ignore_index=-100 to cross_entropy, which "
-                              "then leaves those positions out.") from None
+            result = call(masked_loss_and_accuracy, logits, labels, signature=MASKED_SIGNATURE,
+                          shape_hint=MASKED_SHAPES, error_hints={"-100 is out of bounds": IGNORE_INDEX})
             loss, accuracy = unpack(result, ("loss", "accuracy"), "return loss, accuracy")
             loss = tensor("The loss", loss)
             if loss.dim() != 0:

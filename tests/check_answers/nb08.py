@@ -54,6 +54,8 @@ MASKED = Answers(
                                  masked_loss_and_accuracy(logits, labels)[1]), "should be a torch tensor"),
         (lambda logits, labels: (masked_loss_and_accuracy(logits, labels)[0].detach(),
                                  masked_loss_and_accuracy(logits, labels)[1]), "carries no gradient"),
+        (lambda logits, labels: (nn.functional.cross_entropy(logits.flatten(0, 1), labels.flatten(), ignore_index=-1),
+                                 0.0), "pass ignore_index=-100 to cross_entropy"),
     ],
     course=[lambda logits, labels: (tagging.TokenTagging().loss(lambda ids, lengths: logits, (None, None, labels),
                                                                  "cpu")[0], masked_loss_and_accuracy(logits, labels)[1])],
