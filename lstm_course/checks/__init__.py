@@ -1,10 +1,7 @@
-"""Checks for the course's exercises: each returns a CheckResult that says what is wrong.
+"""Checks for the course's exercises: each returns a CheckResult, "passed", "not attempted yet" or what is wrong.
 
-Every check takes the learner's function and hands it to the one judge (`judge.py`), which
-calls it on cases the notebook does not show and answers "passed", "not attempted yet" (the
-function still raises NotImplementedError) or what is wrong: which case, gate, time step or
-shape, expected versus got, the mistake when it is a known one, and a hint. Each check module
-declares its cases, its contract and its mistakes; `reference.py` is the checks' one LSTM.
+Each check module declares its cases, its contract and its known mistakes; the one judge (`judge.py`) does the
+rest alike for all, and `reference.py` is the checks' one LSTM.
 """
 
 from lstm_course.checks.judge import CheckResult

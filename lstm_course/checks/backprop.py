@@ -1,8 +1,8 @@
 """Checks for notebook 06: the backward of one step, backpropagation through time, clipping by norm.
 
-Random cases of sizes the notebook does not use. The cache the learner is given comes from the checks'
-reference LSTM; the expected gradients from autograd through PyTorch's own LSTM (``torch.lstm_cell``,
-``torch.lstm``: what nn.LSTMCell and nn.LSTM run) in float64.
+Random cases of sizes the notebook does not use. The cache the learner is given comes from the course's
+NumPy LSTM; the expected gradients from autograd through PyTorch's own (``torch.lstm_cell``, ``torch.lstm``:
+what nn.LSTMCell and nn.LSTM run) in float64.
 """
 
 import collections
@@ -51,12 +51,11 @@ def gradient_case(number, batch, *sizes):
     expected = [grad.numpy() for grad in grads]
     if one_step:
         label = f"Case {number} (batch {batch}, input_size {input_size}, hidden_size {hidden_size})"
-        cache = reference.step(*arrays)
+        cache = numpy_lstm.gate_values(*arrays)
         hint = f"dz is (batch, 4 * hidden_size) = ({batch}, {rows}), w_ih is {(rows, input_size)}."
     else:
         label = f"Case {number} (batch {batch}, seq {sizes[0]}, input_size {input_size}, hidden_size {hidden_size})"
-        steps = reference.sequence(*arrays)[3]  # the cache: {name: (batch, seq, hidden)} for i, f, g, o, c, h
-        cache = {name: np.stack([getattr(step, name) for step in steps], 1) for name in "ifgoch"}
+        cache = numpy_lstm.lstm_forward(*arrays, return_gates=True)[2]  # {name: (batch, seq, hidden)} for i ... h
         hint = (f"x[:, t] is (batch, input_size) = {(batch, input_size)}, gates[name][:, t] is (batch, hidden_size) = "
                 f"{state}.")
     args = (*upstream, *arrays[:3], cache, *arrays[3:5])

@@ -251,19 +251,15 @@ def _name(function):
     return getattr(function, "__name__", type(function).__name__)
 
 
-def _shape_of(value):
-    """``"ndarray of shape (2, 3)"``, ``"((2, 3), (3,))"`` for a sequence of arrays, or None."""
-    if hasattr(value, "shape"):
-        return f"{type(value).__name__} of shape {tuple(value.shape)}"
-    if isinstance(value, (tuple, list)) and value and all(hasattr(item, "shape") for item in value):
-        return "(" + ", ".join(str(tuple(item.shape)) for item in value) + ")"
-    return None
-
-
 def _argument_shapes(bound):
-    """``"x: ndarray of shape (2, 3), w_ih: ..."`` for the array arguments, by the learner's own names."""
-    shapes = ((name, _shape_of(value)) for name, value in bound.items())
-    return ", ".join(f"{name}: {shape}" for name, shape in shapes if shape)
+    """``"x: ndarray of shape (2, 3), states: ((2, 3), (2, 3))"``: the arrays and sequences of arrays, by their names."""
+    shapes = []
+    for name, value in bound.items():
+        if hasattr(value, "shape"):
+            shapes.append(f"{name}: {type(value).__name__} of shape {tuple(value.shape)}")
+        elif isinstance(value, (tuple, list)) and value and all(hasattr(item, "shape") for item in value):
+            shapes.append(f"{name}: (" + ", ".join(str(tuple(item.shape)) for item in value) + ")")
+    return ", ".join(shapes)
 
 
 _PACKAGE = str(Path(__file__).resolve().parents[1])

@@ -129,10 +129,8 @@ class _Watch:
 
     def _forward(self, model, args, kwargs, output):
         ids = args[0] if args else next(iter(kwargs.values()), None)
-        split = "other"
-        if isinstance(ids, torch.Tensor):
-            split = self.split.get(ids.detach().cpu().numpy().tobytes(), "other")
-        self.forwards.append((split, model.training, torch.is_grad_enabled()))
+        key = ids.detach().cpu().numpy().tobytes() if isinstance(ids, torch.Tensor) else None
+        self.forwards.append((self.split.get(key, "other"), model.training, torch.is_grad_enabled()))
 
     def steps(self):
         """One dict per ``step``.
