@@ -73,10 +73,8 @@ WANTED = {  # each gate's value at every step, rounded
 def _weights(answer):
     """The contract: a dict of four finite arrays of the shapes nn.LSTMCell(4, 1) holds; kept as float64 copies."""
     if not isinstance(answer, dict) or set(SHAPES) - set(answer):
-        if isinstance(answer, dict):
-            got = f"one without {', '.join(key for key in SHAPES if key not in answer)}"
-        else:
-            got = type(answer).__name__
+        missing = ", ".join(key for key in SHAPES if key not in answer) if isinstance(answer, dict) else ""
+        got = f"one without {missing}" if missing else type(answer).__name__
         raise Mistake(f"`counter_weights()` should return a dict with the keys w_ih, w_hh, b_ih and b_hh, got {got}.")
     weights = {key: numbers(f"`weights[{key!r}]`", answer[key], keep_float32=False).copy() for key in SHAPES}
     for key, shape in SHAPES.items():

@@ -435,8 +435,7 @@ def same(got, expected):
         return all(map(same, got, expected))
     atol, rtol = _tolerance(got)
     try:
-        got = numbers("", got, keep_float32=False)
-        expected = np.asarray(numbers("", expected, keep_float32=False))
+        got, expected = numbers("", got, keep_float32=False), numbers("", expected, keep_float32=False)
     except Mistake:
         return False
     return got.shape == expected.shape and bool(np.allclose(got, expected, atol=atol, rtol=rtol, equal_nan=True))
@@ -486,8 +485,7 @@ def expect_close(name, got, expected, hint="", where=None):
     """
     low_precision = is_low_precision(got)
     atol, rtol = _tolerance(got)
-    got = numbers(name, got, keep_float32=False)
-    expected = np.asarray(numbers(name, expected, keep_float32=False))
+    got, expected = numbers(name, got, keep_float32=False), numbers(name, expected, keep_float32=False)
     expect_shape(name, got, expected.shape, hint)
     if np.isfinite(expected).all():
         expect_finite(name, got, where)

@@ -94,6 +94,8 @@ def _stream_mistakes(case, nats):
          _nats(logits[:, -1], y[:, -1])),
         ("That is the sum over the batch's characters: keep cross_entropy's mean, so that the step does not grow with "
          "the batch.", nats * y.numel()),
+        ("That is a sum over the time steps (the mean loss of a sequence): keep cross_entropy's mean over every "
+         "character.", nats * y.shape[1]),
     )
 
 
@@ -148,6 +150,8 @@ SAMPLE_CASES = ((0.5, 100, 2000), (1.0, 110, 2000), (2.0, 120, 2000), (1e-3, 3, 
 DRAWS, Z_LIMIT = 2000, 5.0
 OVERFLOW = ("Divided by 0.001, the logits reach thousands: exp overflows (inf / inf is NaN). Subtract the largest "
             "logit first, or use torch.softmax.")
+UNDERFLOW = ("Near temperature 0, every probability you computed underflowed to 0 (0.4 ** 1000 and exp(-1000) are 0 "
+             "in floating point): take softmax(logits / temperature), which keeps the largest at 1.")
 
 
 def _softmax(temperature):
@@ -168,7 +172,7 @@ SAMPLE_MISTAKES = (  # (message, the probabilities that answer draws from at tem
 def _draws(sample_next, temperature, seed, n):
     """``n`` character ids the learner's function draws, with a generator seeded with ``seed``."""
     logits, generator, ids = torch.tensor(SAMPLE_LOGITS), torch.Generator().manual_seed(seed), []
-    overflow = {"nan": OVERFLOW} if temperature < 0.01 else {}  # near 0, exp(logits / temperature) overflows
+    overflow = {"nan": OVERFLOW, "sum of probabilities": UNDERFLOW} if temperature < 0.01 else {}
     for _ in range(n):
         got = call(sample_next, logits, temperature, generator, signature="sample_next(logits, temperature, generator)",
                    error_hints=overflow)

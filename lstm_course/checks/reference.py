@@ -29,20 +29,20 @@ def _ops(x):
 
 def step(x, h, c, w_ih, w_hh, b_ih, b_hh, *, order=PYTORCH_ORDER, g_activation="tanh", x_used=True, h_used=True,
          b_ih_used=True, b_hh_used=True, forget=True, input_gate=True, forget_scales_h=False, tanh_on_c=True,
-         h_from_old_c=False):
+         h_from_old_c=False, o_activation="sigmoid"):
     """One LSTM step (a `Step`), with the learner's typical mistakes switched on by the keywords.
 
     ``order``: the order in which the answer reads the four blocks of rows; ``g_activation``:
-    "tanh", "sigmoid" or "none"; the other keywords leave out or misplace one part of the equations.
+    "tanh", "sigmoid" or "none" (``o_activation`` alike); the other keywords leave out or misplace one part of the equations.
     """
     sigmoid, tanh, _ = _ops(x)
     z = (x @ w_ih.T if x_used else 0) + (h @ w_hh.T if h_used else 0)
     z = z + (b_ih if b_ih_used else 0) + (b_hh if b_hh_used else 0)
     hidden = z.shape[-1] // 4
     blocks = {gate: z[..., k * hidden:(k + 1) * hidden] for k, gate in enumerate(order)}
-    i, f, o = sigmoid(blocks["i"]), sigmoid(blocks["f"]), sigmoid(blocks["o"])
-    g_function = {"tanh": tanh, "sigmoid": sigmoid, "none": lambda z_g: z_g}[g_activation]
-    g = g_function(blocks["g"])
+    activations = {"tanh": tanh, "sigmoid": sigmoid, "none": lambda z: z}
+    i, f = sigmoid(blocks["i"]), sigmoid(blocks["f"])
+    g, o = activations[g_activation](blocks["g"]), activations[o_activation](blocks["o"])
     kept = (h if forget_scales_h else c) * (f if forget else 1)
     c_new = kept + (i if input_gate else 1) * g
     c_shown = c if h_from_old_c else c_new  # the cell state h is read from
@@ -107,6 +107,7 @@ STEP_MISTAKES = (
      "cell can move down as well as up.", {"g_activation": "sigmoid"}),
     ("The candidate g has no activation: g = tanh(z_g).", {"g_activation": "none"}),
     ("Your h = o * c is missing the tanh on the cell state: h = o * tanh(c).", {"tanh_on_c": False}),
+    ("The output gate o goes through tanh; it is a gate, o = sigmoid(z_o), between 0 and 1.", {"o_activation": "tanh"}),
     (f"The bias b_ih is missing: PyTorch adds both biases, {Z_EQUATION}", {"b_ih_used": False}),
     (f"The bias b_hh is missing: PyTorch adds both biases, {Z_EQUATION}", {"b_hh_used": False}),
     (f"Both biases are missing: {Z_EQUATION}", {"b_ih_used": False, "b_hh_used": False}),

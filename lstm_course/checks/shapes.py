@@ -55,6 +55,8 @@ BACKWARD_MISTAKES = (  # (message, the slice of output (batch, seq, 2H) an answe
      lambda output, hidden: output[:, :, hidden:]),
     _dim_0_as_time(0, "sample 0"),
     _dim_0_as_time(-1, "the last sample"),
+    (f"You averaged the backward direction over the steps; its final state is one step. {ENDS}",
+     lambda output, hidden: output[:, :, hidden:].mean(dim=1)),
 )
 
 
@@ -104,9 +106,7 @@ FINAL_STATES_HINT = "Expected the last layer's final states, forward then backwa
 
 def _output_at(batch_first, step, half=""):
     """How the learner indexes output at time ``step`` (and ``half`` of the last dim), e.g. "output[:, -1, :H]"."""
-    index = f":, {step}" if batch_first else f"{step}, :"
-    if half:
-        index += f", {half}"
+    index = (f":, {step}" if batch_first else f"{step}, :") + (f", {half}" if half else "")
     return f"output[{index}]"
 
 

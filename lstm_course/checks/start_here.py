@@ -127,6 +127,7 @@ def sequence_mistakes(c_0, f, i, g):
            right.transpose(1, 0, 2))
     yield ("You return seq + 1 states: leave out c_0, return c_1 to c_seq.",
            np.concatenate([c_0[:, None], right], axis=1))
+    yield "You return seq - 1 states: your loop stops a step short; range(f.shape[1]) runs every step.", right[:, :-1]
     yield ("You made one step for each sample of the batch: the steps are f.shape[1], not f.shape[0].",
            right[:, : len(c_0)])
     yield ("Every step holds the same numbers, the last state: you appended one array and then changed it in place "

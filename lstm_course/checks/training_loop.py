@@ -42,10 +42,8 @@ def _case():
     torch.manual_seed(SEED)
     model = LSTMClassifier(VOCAB, embedding_dim=6, hidden_size=5, num_layers=1, pooling="max", embedding_dropout=0.5,
                            head_dropout=0.5)
-    train_sentences, validation_sentences = ([[_sentence(generator) for _ in range(size)] for size in sizes]
-                                             for sizes in (TRAIN_SIZES, VALIDATION_SIZES))
-    train_batches = [_labelled(batch) for batch in train_sentences]
-    validation_batches = [_labelled(batch) for batch in validation_sentences]
+    train_batches, validation_batches = ([_labelled([_sentence(generator) for _ in range(size)]) for size in sizes]
+                                         for sizes in (TRAIN_SIZES, VALIDATION_SIZES))
     return model, train_batches, validation_batches
 
 

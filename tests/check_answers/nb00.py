@@ -162,6 +162,15 @@ def the_checks_own_loop(c_0, f, i, g):
     return my_states(c_0, f, i, g)
 
 
+def cell_states_one_step_short(c_0, f, i, g):
+    """The loop runs range(seq - 1)."""
+    c, states = c_0, []
+    for t in range(f.shape[1] - 1):
+        c = f[:, t] * c + i[:, t] * g[:, t]
+        states.append(c)
+    return np.stack(states, axis=1)
+
+
 CELL_STATES = Answers(
     check=check_cell_states,
     solution=cell_states,
@@ -183,6 +192,7 @@ CELL_STATES = Answers(
         (lambda c_0, f, i, g: None, "returned None"),
         (lambda c_0, f: c_0, "Keep the signature `cell_states(c_0, f, i, g)`"),
         (lambda c_0, f, i, g: cell_states(c_0, f, i, g) * np.nan, "The returned array holds NaN at batch 0, step t = 1, unit 0"),
+        (cell_states_one_step_short, "your loop stops a step short"),
     ],
     course=[the_checks_own_loop, lambda c_0, f, i, g: np.stack([course_update(c_0, f[:, 0], i[:, 0], g[:, 0])] * f.shape[1], axis=1)],
 )

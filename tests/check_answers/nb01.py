@@ -100,6 +100,12 @@ def with_torch_lstm_cell(x, h, c, *weights):
     return h_new.numpy(), c_new.numpy()
 
 
+def output_gate_through_tanh(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    z_i, z_f, z_g, z_o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
+    c_new = sigmoid(z_f) * c + sigmoid(z_i) * np.tanh(z_g)
+    return np.tanh(z_o) * np.tanh(c_new), c_new
+
+
 LSTM_STEP = Answers(
     check=check_lstm_step,
     solution=lstm_step,
@@ -129,6 +135,7 @@ LSTM_STEP = Answers(
         (only_batch_one, "Case 2 (batch=3, input_size=4, hidden_size=5): `h` should have shape (batch, hidden_size) = (3, 5), got (1, 5)"),
         (replaces_the_package_cell, "expected -0.378469, got 0 (2 of 2 values differ). Hint: c_new = f * c + i * g"),
         (lambda *args: (lstm_step(*args)[0], lstm_step(*args)[1] * np.nan), "The new cell state `c` holds NaN at sample 0, unit 0"),
+        (output_gate_through_tanh, "The output gate o goes through tanh"),
     ],
     course=[my_lstm_step, with_nn_lstm_cell, with_torch_lstm_cell],
 )
@@ -202,6 +209,12 @@ def with_the_course_s_shapes(input_size, hidden_size, num_layers=1, bidirectiona
     return shapes.lstm_num_parameters({"input_size": input_size, "hidden_size": hidden_size, "num_layers": num_layers, "bidirectional": bidirectional})
 
 
+def hidden_size_inputs_everywhere(input_size, hidden_size, num_layers=1, bidirectional=False):
+    """Every layer counted as if its input were hidden_size wide."""
+    per_layer = 4 * hidden_size * (hidden_size + hidden_size) + 8 * hidden_size
+    return (2 if bidirectional else 1) * num_layers * per_layer
+
+
 LSTM_NUM_PARAMETERS = Answers(
     check=check_lstm_num_parameters,
     solution=lstm_num_parameters,
@@ -221,6 +234,7 @@ LSTM_NUM_PARAMETERS = Answers(
         (lambda *args, **kwargs: str(lstm_num_parameters(*args, **kwargs)), "should be an int, got str"),
         (lambda *args, **kwargs: lstm_num_parameters(*args, **kwargs) + 1, "has 18,944 parameters; your function says 18,945. Per layer and direction"),
         (lambda input_size, hidden_size: 0, "(got an unexpected keyword argument 'num_layers'). Keep the signature"),
+        (hidden_size_inputs_everywhere, "has 18,944 parameters; your function says 33,280"),
     ],
     course=[by_counting_an_nn_lstm, with_the_course_s_shapes, functools.partial(gate_equations.torch_num_parameters)],
 )

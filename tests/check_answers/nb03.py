@@ -222,11 +222,37 @@ def nn_lstm_two_layers(input, initial_states, weights_layer0, weights_layer1):
     return hand_lstm_two_layers(input, initial_states, weights_layer0, weights_layer1, module=torch.nn.LSTM)
 
 
+def final_states_of_the_first_step(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    h, c = initial_states
+    projected = input @ w_ih.T + b_ih + b_hh
+    outputs, states = [], []
+    for t in range(input.shape[1]):
+        i, f, g, o = (projected[:, t] + h @ w_hh.T).chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        outputs.append(h)
+        states.append((h, c))
+    return torch.stack(outputs, 1), (states[0][0][None], states[0][1][None])
+
+
+def into_a_preallocated_output(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    """Right: each step's h written into an output made beforehand."""
+    h, c = initial_states
+    projected = input @ w_ih.T + b_ih + b_hh
+    output = input.new_empty(input.shape[0], input.shape[1], h.shape[1])
+    for t in range(input.shape[1]):
+        i, f, g, o = (projected[:, t] + h @ w_hh.T).chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        output[:, t] = h
+    return output, (h[None], c[None])
+
+
 ANSWERS = [
     Answers(
         check_lstm_forward,
         solution=forward_solution,
-        others=[split_and_preallocate, gate_by_gate, in_float32],
+        others=[split_and_preallocate, gate_by_gate, in_float32, into_a_preallocated_output],
         wrong=[
             (with_mistake(order="figo"), "input and forget gates are swapped"),
             (with_mistake(order="ifog"), "You read the four blocks of rows as i, f, o, g"),
@@ -253,6 +279,7 @@ ANSWERS = [
             (under_no_grad, "carries no gradient"),
             (in_numpy, "should be a torch tensor, got a NumPy array"),
             (with_nan, "holds NaN"),
+            (final_states_of_the_first_step, "`h_n` is the h of the first step computed, output[:, 0]"),
         ],
         course=[in_a_wrapper, functools.partial(lstm_forward_tiled), nn_lstm_loaded, numpy_twin],
     ),

@@ -143,6 +143,7 @@ ANSWERS = [
             (lambda output, H: output[:, 99], "raised IndexError"),
             (zeroes_then_slices, "used in an in-place operation"),
             (lambda output, H: None, "returned None"),
+            (lambda output, H: output[:, :, H:].mean(dim=1), "You averaged the backward direction over the steps"),
         ],
         course=[via_the_course, via_the_check],
     ),

@@ -102,6 +102,8 @@ LAST_REAL_STATES = Answers(
         (lambda output, lengths: output[torch.arange(len(lengths)), lengths - 1 - lengths.max()], "This is case 1 plus 2 steps of pads"),
         (lambda output, lengths: last_real_states(output, lengths).numpy(), "should be a torch tensor, got a NumPy array"),
         (lambda output, lengths: last_real_states(output, lengths) * float("nan"), "holds NaN"),
+        (lambda output, lengths: output.gather(0, (lengths - 1).view(-1, 1, 1).expand(-1, 1, output.shape[2])).squeeze(1),
+         "index 5 is out of bounds for dimension 0 with size 4"),
     ],
     course=[reviews.last_real_states, lambda output, lengths: reviews.last_real_states(output, lengths),
             functools.partial(reviews.last_real_states)],

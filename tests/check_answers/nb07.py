@@ -101,6 +101,13 @@ def detaches_the_given_state(model, x, y, state):
     return stream_loss(model, x, y, state)
 
 
+def summed_over_time(model, x, y, state):
+    """The mean loss of a sequence: summed over the characters, divided by the batch."""
+    logits, new_state = model(x, state)
+    loss = cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum") / x.shape[0]
+    return loss, tuple(part.detach() for part in new_state)
+
+
 STREAM_LOSS = Answers(
     check_stream_loss,
     solution=stream_loss,
@@ -122,6 +129,7 @@ STREAM_LOSS = Answers(
         (lambda model, x, y, state: (stream_loss(model, x, y, state)[0], stream_loss(model, x, y, state)[1][0]), "Return 2 things, h, c"),
         (backward_inside, "called backward() itself"),
         (detaches_the_given_state, "at the start of a stream (state None"),
+        (summed_over_time, "That is a sum over the time steps"),
     ],
     course=[
         lm.stream_loss,
@@ -155,6 +163,15 @@ def nan_inverse_cdf(logits, temperature, generator):
         return int(min(np.searchsorted(np.cumsum(p / p.sum()), u), len(p) - 1))
 
 
+def temperature_after_the_softmax(logits, temperature, generator):
+    return int(torch.multinomial(torch.softmax(logits, dim=0) / temperature, 1, generator=generator))
+
+
+def powers_of_the_probabilities(logits, temperature, generator):
+    """softmax(logits) ** (1 / T) is softmax(logits / T) up to a factor, but underflows near T = 0."""
+    return int(torch.multinomial(torch.softmax(logits.double(), dim=0) ** (1 / temperature), 1, generator=generator))
+
+
 SAMPLE_NEXT = Answers(
     check_sample_next,
     solution=sample_next,
@@ -173,6 +190,8 @@ SAMPLE_NEXT = Answers(
         (lambda logits, temperature, generator: float(sample_next(logits, temperature, generator)), "return int(...) of the id drawn."),
         (lambda logits, temperature, generator: math.nan, "got the float nan"),
         (lambda logits, temperature, generator: sample_next(logits, temperature, generator) + 1, "is outside 0 ... 6"),
+        (temperature_after_the_softmax, "The temperature changes nothing"),
+        (powers_of_the_probabilities, "underflowed to 0"),
     ],
     course=[
         lm.sample_next,
