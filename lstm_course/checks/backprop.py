@@ -119,11 +119,9 @@ def step_backward_variant(dh, dc, x, h_prev, c_prev, step, w_ih, w_hh, mistake=N
     }.get(mistake, 1 - np.tanh(c) ** 2)
     dc_total = dc + dh * o * tanh_slope
     c_before = c if mistake == "c instead of c_prev" else c_prev
-    if mistake == "no sigmoid slope":
-        dz = {"i": dc_total * g, "f": dc_total * c_before, "g": dc_total * i * (1 - g**2), "o": dh * np.tanh(c)}
-    else:
-        dz = {"i": dc_total * g * i * (1 - i), "f": dc_total * c_before * f * (1 - f), "g": dc_total * i * (1 - g**2),
-              "o": dh * np.tanh(c) * o * (1 - o)}
+    slope = (lambda gate: 1) if mistake == "no sigmoid slope" else (lambda gate: gate * (1 - gate))  # of a sigmoid
+    dz = {"i": dc_total * g * slope(i), "f": dc_total * c_before * slope(f), "g": dc_total * i * (1 - g**2),
+          "o": dh * np.tanh(c) * slope(o)}
     dz = np.concatenate([dz[gate] for gate in order], axis=1)
     dc_prev = {"dc_prev without f": dc_total, "dc_prev from dc alone": dc * f}.get(mistake, dc_total * f)
     h_given = h if mistake == "h instead of h_prev" else h_prev

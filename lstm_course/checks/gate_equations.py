@@ -137,12 +137,10 @@ def counted(input_size, hidden_size, num_layers=1, bidirectional=False, biases=2
             directions=None, layers=None):
     """The parameter count, with the learner's typical mistakes switched on by the keywords."""
     directions = (2 if bidirectional else 1) if directions is None else directions
+    later_inputs = later_inputs or (lambda input_size, hidden_size: directions * hidden_size)
     total = 0
     for layer in range(num_layers if layers is None else layers):
-        if layer == 0:
-            inputs = input_size
-        else:
-            inputs = directions * hidden_size if later_inputs is None else later_inputs(input_size, hidden_size)
+        inputs = later_inputs(input_size, hidden_size) if layer else input_size
         weights = gates * hidden_size * (inputs + hidden_size)
         total += directions * (weights + biases * gates * hidden_size)
     return total

@@ -51,8 +51,7 @@ WEIGHT_SHAPES = ("One hidden unit, four inputs: w_ih is (4 * hidden_size, input_
 GATE_TOLERANCE = 0.01  # the notebook's real LSTM does not round: its gates must be this close to 0 or 1
 
 
-# What a gate does in the counter, in the learner's words: its name, its job, its value while it does the job, the input
-# that calls for the job, the gate while it does the job and while it does not.
+# What a gate does in the counter, in the learner's words (`doing`: its value while it does its job; see GATES).
 _GateJob = namedtuple("_GateJob", "name job doing when working idle")
 
 

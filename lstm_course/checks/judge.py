@@ -33,6 +33,7 @@ from torch.utils._pytree import tree_flatten, tree_map
 
 PASSED, FAILED, NOT_ATTEMPTED = "passed", "failed", "not attempted yet"
 _SYMBOLS = {PASSED: "✅", FAILED: "❌", NOT_ATTEMPTED: "⏳"}
+STUB = "Replace `raise NotImplementedError()` with your answer, run that cell, then this one."
 ATOL, RTOL = 1e-9, 1e-6
 FLOAT32_ATOL, FLOAT32_RTOL = 1e-5, 1e-4
 
@@ -53,7 +54,7 @@ class CheckResult:
         return f"{_SYMBOLS[self.status]} {self.exercise}: {self.status}. {self.message}"
 
 
-GRADING_RUNS = ("autograde", "validate")  # what nbgrader puts in NBGRADER_EXECUTION of the kernel it starts
+GRADING_RUNS = ("autograde", "validate")  # the values of NBGRADER_EXECUTION under nbgrader
 
 
 def grading():
@@ -92,7 +93,11 @@ def check(exercise, refuse=(), instead="Write yours from the equations, with the
         def run(*args, **kwargs):
             token = _REFUSED.set((tuple(refuse), instead))
             try:
-                result = _verdict(exercise, body, args, kwargs)
+                result = CheckResult(exercise, PASSED, sentence(body(*args, **kwargs)))
+            except NotImplementedError:  # the stub
+                result = CheckResult(exercise, NOT_ATTEMPTED, STUB)
+            except Mistake as mistake:
+                result = CheckResult(exercise, FAILED, sentence(str(mistake)))
             finally:
                 _REFUSED.reset(token)
             if grading():
@@ -105,18 +110,6 @@ def check(exercise, refuse=(), instead="Write yours from the equations, with the
         return run
 
     return decorate
-
-
-def _verdict(exercise, body, args, kwargs):
-    """Run the check's body: a pass, a Mistake's diagnosis, or the stub's "not attempted yet"."""
-    try:
-        message = body(*args, **kwargs)
-    except NotImplementedError:
-        stub = "Replace `raise NotImplementedError()` with your answer, run that cell, then this one."
-        return CheckResult(exercise, NOT_ATTEMPTED, stub)
-    except Mistake as mistake:
-        return CheckResult(exercise, FAILED, sentence(str(mistake)))
-    return CheckResult(exercise, PASSED, sentence(message))
 
 
 def sentence(text):

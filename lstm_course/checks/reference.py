@@ -2,8 +2,7 @@
 
 What an answer with a known mistake computes is this reference with that mistake switched on, so
 that a check can recognise it (`judge.diagnose`). PyTorch's gate order ``i, f, g, o``; shapes as in
-``lstm_course.numpy_lstm``: ``x`` ``(batch, input_size)`` a step, ``(batch, seq, input_size)`` a
-sequence; ``h``, ``c`` ``(batch, hidden)``; ``w_ih`` ``(4 * hidden, input_size)``.
+``lstm_course.numpy_lstm``.
 """
 
 import itertools

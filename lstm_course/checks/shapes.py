@@ -134,9 +134,8 @@ def _from_output_mistakes(output, h_n, num_layers, bidirectional, batch_first, r
             (f"You took {_output_at(batch_first, 0)}, both halves at t = 0: its forward half is the forward "
              "direction's FIRST step.", first),
         ]
-    if batch_first:
-        layout = "(batch, seq, D * H)."
-    else:
+    layout = "(batch, seq, D * H)."
+    if not batch_first:
         layout = "(seq, batch, D * H); output.transpose(0, 1) puts the batch first."
     mistakes += [
         (f"You read output as if batch_first were {not batch_first}: with batch_first={batch_first}, output is "

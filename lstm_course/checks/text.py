@@ -228,10 +228,9 @@ def _models(classifier_class):
     except NotImplementedError:
         raise
     except Exception as error:  # the learner may have changed the layers the notebook built, or passed an instance
+        fix = "Keep the notebook's __init__ and its layers embedding, lstm, fc."
         if isinstance(classifier_class, nn.Module):
             fix = "Pass the class itself, without ()."
-        else:
-            fix = "Keep the notebook's __init__ and its layers embedding, lstm, fc."
         raise Mistake(f"Building the model with {SIZES} and loading weights failed ({type(error).__name__}: "
                       f"{str(error)[:200]}). {fix}") from None
     return model, package_model
