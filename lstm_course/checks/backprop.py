@@ -329,6 +329,8 @@ CLIP_MISTAKES = (  # (message, what that answer returns, given grads and max_nor
      functools.partial(clipped, norm=lambda grads: _total(grads) ** 2)),
     ("You summed absolute values (an L1 norm): the total norm is sqrt(sum of squares).",
      functools.partial(clipped, norm=lambda grads: sum(abs(grad).sum() for grad in grads))),
+    ("You measured the largest element (a max norm): the total norm is sqrt(sum of squares).",
+     functools.partial(clipped, norm=lambda grads: max(abs(grad).max() for grad in grads))),
 )
 
 

@@ -70,6 +70,8 @@ def _state_mistakes(name, got, right, other, other_right, output, first):
                              "(2, batch, hidden), layer 0 first.", answer))
     mistakes.append((f"`{name}` has a dim too many: join the layers' (1, batch, hidden) states along dim 0 "
                      "(torch.cat).", right[:, None]))
+    mistakes.append((f"`{name}` joins the layers along dim 1, the batch: join their (1, batch, hidden) states along "
+                     "dim 0.", torch.cat([*right], dim=0)[None]))
     mistakes.append((f"`{name}` has the layers in the wrong order: {name}[0] is layer 0's final state, {name}[1] "
                      "layer 1's.", right.flip(0)))
     return mistakes

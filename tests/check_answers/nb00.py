@@ -46,6 +46,7 @@ GATE_MIX = Answers(
         (lambda old, new, keep: gate_mix(old, new, keep) * np.nan, "holds NaN at batch 0, unit 0 (old = 2, new = 0.5, keep = 1)"),
         (uses_an_undefined_name, "raised NameError"),
         (gate_mix(1.0, 2.0, 0.5), "Expected a function, got float"),
+        (lambda old, new, keep: np.where(keep > 0.5, old, new), "expected 0.54, got 0.5 (4 of 6 values differ)"),
     ],
     course=[the_checks_own_update, lambda *args: start_here.update(args[0], args[2], 1 - args[2], args[1])],
 )

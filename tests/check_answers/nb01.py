@@ -163,7 +163,7 @@ def reorder_in_place(w):
 TO_PYTORCH_ORDER = Answers(
     check=check_to_pytorch_order,
     solution=to_pytorch_order,
-    others=[by_a_list_of_rows, lambda w: torch.cat([torch.as_tensor(w).chunk(4)[k] for k in (1, 0, 2, 3)])],
+    others=[by_a_list_of_rows, lambda w: np.asarray(w).reshape(4, -1)[[1, 0, 2, 3]].reshape(np.shape(w)), lambda w: torch.cat([torch.as_tensor(w).chunk(4)[k] for k in (1, 0, 2, 3)])],
     wrong=[
         (lambda w: w.copy(), "The rows come back unchanged"),
         (lambda w: w[[1, 0, *range(2, len(w))]], "in row 0 (row 0 of the input gate i), column 0: expected -0.536953, got -1.30316 (12 of 24 values differ). Move whole blocks"),

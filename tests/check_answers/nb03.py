@@ -248,6 +248,13 @@ def into_a_preallocated_output(input, initial_states, w_ih, w_hh, b_ih, b_hh):
     return output, (h[None], c[None])
 
 
+def states_joined_along_dim_1(input, initial_states, weights_layer0, weights_layer1):
+    """The layers' (1, batch, hidden) final states joined along the batch's dim."""
+    output, (h_0, c_0) = lstm_forward(input, (initial_states[0][0], initial_states[1][0]), *weights_layer0)
+    output, (h_1, c_1) = lstm_forward(output, (initial_states[0][1], initial_states[1][1]), *weights_layer1)
+    return output, (torch.cat([h_0, h_1], dim=1), torch.cat([c_0, c_1], dim=1))
+
+
 ANSWERS = [
     Answers(
         check_lstm_forward,
@@ -314,6 +321,7 @@ ANSWERS = [
             (two_layer_with(forward=with_mistake("no tanh c")), "missing the tanh on the cell state"),
             (whole_states, "layer k starts from h_0[k] and c_0[k]"),
             (lambda input, states: None, "Keep the signature `two_layer_forward(input, initial_states, weights_layer0, weights_layer1)`"),
+            (states_joined_along_dim_1, "joins the layers along dim 1, the batch"),
         ],
         course=[hand_lstm_two_layers, nn_lstm_two_layers],
     ),
