@@ -17,9 +17,9 @@ from lstm_course.checks.judge import (Mistake, call, check, element, expect_grad
 
 # The exercises ask for the LSTM by hand: the course's LSTMs, the checks' own and PyTorch's are refused.
 REFUSED = (hand_lstm, fast_lstm, numpy_lstm.lstm_forward, numpy_lstm.lstm_cell, numpy_lstm.gate_values, reference,
-           nn.LSTM, nn.LSTMCell, torch.lstm, torch.lstm_cell)
+           nn.LSTM, nn.LSTMCell, torch.lstm, torch.lstm_cell, torch.ops.aten.lstm, torch.ops.aten.lstm_cell)
 # Stacking asks for the stack, not the layer: the course's one layer is allowed, its stacked LSTMs are not.
-STACKS_REFUSED = (hand_lstm.HandLSTM, fast_lstm, reference, nn.LSTM, torch.lstm)
+STACKS_REFUSED = (hand_lstm.HandLSTM, fast_lstm, reference, nn.LSTM, torch.lstm, torch.ops.aten.lstm)
 # (batch, seq, input_size, hidden), none of them the notebook's: batch 1, seq 1, hidden 1 and input_size != hidden
 SIZES = [(2, 5, 3, 4), (1, 4, 2, 3), (2, 1, 4, 2), (2, 3, 3, 1)]
 # the first with input_size == hidden, where some mistakes run without an error
@@ -32,6 +32,7 @@ FLOAT32 = ("{} agrees only to float32 precision: somewhere your function compute
            "torch.zeros(...) or torch.tensor(...) without dtype=, or .float()). Keep the input's dtype, float64 here: "
            "torch.zeros_like(...) or dtype=input.dtype.")
 RETURN = "return output, (h_n, c_n)"
+WEIGHT_NAMES = ("w_ih", "w_hh", "b_ih", "b_hh")
 
 
 # ----------------------------------------------------------------------------- the judgement, alike for the three
@@ -88,8 +89,11 @@ def _judge_all(got, expected, mistakes, hint, first):
 
 
 def _memory(value):
-    """Where a tensor's data lives: a view shares it with the tensor it views."""
-    return value.untyped_storage().data_ptr()
+    """Where a tensor's data lives: a view shares it with the tensor it views. A tensor without storage: itself."""
+    try:
+        return value.untyped_storage().data_ptr()
+    except (NotImplementedError, RuntimeError):  # a tensor of torch.vmap or torch.func
+        return id(value)
 
 
 def _tensors(tree):
@@ -153,9 +157,12 @@ def _run(function, signature, sizes, outcome, hint, shape_hint=SHAPES, first=0):
                 output, states = unpack(result, ("output", "(h_n, c_n)"), RETURN)
             h_n, c_n = unpack(states, ("h_n", "c_n"), RETURN)
             got = [tensor(f"`{name}`", value) for name, value in zip(("output", "h_n", "c_n"), (output, h_n, c_n))]
-            _judge_all(got, *outcome(x, h_0, c_0, weights), hint, first)
+            expected, mistakes = outcome(x, h_0, c_0, weights)
+            _judge_all(got, expected, mistakes, hint, first)
             if grad:
-                expect_gradient("`output`", output, [weight for layer in weights for weight in layer])
+                names = [f"{name}{f' of layer {k}' * (layers == 2)}" for k in range(layers) for name in WEIGHT_NAMES]
+                parameters = [weight for layer in weights for weight in layer]
+                expect_gradient("`output`", output, parameters, names=names, expected=expected[0])
         counts[batch, seq] = projections.count
     return counts
 
@@ -189,7 +196,8 @@ def check_lstm_forward(lstm_forward):
 
     In each case `_InputProjections` counts the torch operations that combine w_ih (or a view, a copy, a join of it
     with the other weights) with anything else: a clean answer does as many for seq 1 (case 3) as for seq 5 (case 1,
-    the same batch); one that projects each step's input inside the loop does more.
+    the same batch); one that projects each step's input inside the loop does more. Not told apart: weights joined
+    into one matrix and the w_hh part sliced back out (its product with h is counted as a projection).
     """
     counts = _run(lstm_forward, "lstm_forward(input, initial_states, w_ih, w_hh, b_ih, b_hh)", SIZES, _one_layer,
                   "`output` is (batch, seq, hidden), the h of every step. Compare your loop with the equations, one "

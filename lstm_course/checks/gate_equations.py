@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lstm_course import hand_lstm, numpy_lstm, shapes
+from lstm_course import fast_lstm, hand_lstm, numpy_lstm, shapes
 from lstm_course.checks import reference
 from lstm_course.checks.judge import (Mistake, call, check, diagnose, element, expect_close, expect_finite,
                                       expect_shape, in_case, integer, judge, numbers, same, unpack)
@@ -22,8 +22,8 @@ C_HINT = (
     "Hint: c_new = f * c + i * g, with i, f, o = sigmoid and g = tanh of the blocks of z in PyTorch's order i, f, g, o."
 )
 H_HINT = "`c` is right. Hint: h = o * tanh(c_new), with o = sigmoid of the last block of z."
-BY_HAND = (numpy_lstm.lstm_cell, numpy_lstm.gate_values, numpy_lstm.lstm_forward, hand_lstm, reference,
-           nn.LSTMCell, nn.LSTM, torch.lstm_cell, torch.lstm)
+BY_HAND = (numpy_lstm.lstm_cell, numpy_lstm.gate_values, numpy_lstm.lstm_forward, numpy_lstm._step, hand_lstm,
+           fast_lstm, reference, nn.LSTMCell, nn.LSTM, torch.lstm_cell, torch.lstm, torch.ops.aten.lstm_cell)
 
 
 def step_case(batch, input_size, hidden_size, seed):
@@ -49,6 +49,8 @@ def check_lstm_step(lstm_step):
     where = element("sample", "unit")
     for number, sizes in enumerate(STEP_SIZES, start=1):
         args = step_case(*sizes, seed=number)
+        if number == 3:  # pre-activations far beyond exp's range: exp(z) / (1 + exp(z)) gives NaN there
+            args["x"][0, 0] = 1000.0
         with in_case("Case {} (batch={}, input_size={}, hidden_size={})".format(number, *sizes)):
             signature = "lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh)"
             result = call(lstm_step, *args.values(), signature=signature, shape_hint=STEP_SHAPES)
@@ -134,7 +136,7 @@ def torch_num_parameters(input_size, hidden_size, num_layers=1, bidirectional=Fa
 
 
 def counted(input_size, hidden_size, num_layers=1, bidirectional=False, biases=2, gates=4, later_inputs=None,
-            directions=None, layers=None):
+            directions=None, layers=None, bias_directions=None):
     """The parameter count, with the learner's typical mistakes switched on by the keywords."""
     directions = (2 if bidirectional else 1) if directions is None else directions
     later_inputs = later_inputs or (lambda input_size, hidden_size: directions * hidden_size)
@@ -142,12 +144,14 @@ def counted(input_size, hidden_size, num_layers=1, bidirectional=False, biases=2
     for layer in range(num_layers if layers is None else layers):
         inputs = later_inputs(input_size, hidden_size) if layer else input_size
         weights = gates * hidden_size * (inputs + hidden_size)
-        total += directions * (weights + biases * gates * hidden_size)
+        total += directions * weights + (bias_directions or directions) * biases * gates * hidden_size
     return total
 
 
 # (what the learner did, keywords of `counted`); the configurations grow harder: the first one missed is named
 COUNT_MISTAKES = (
+    ("You count the biases once per layer: each direction has its own bias_ih and bias_hh (the `_reverse` ones), "
+     "4 * hidden_size each.", {"bias_directions": 1}),
     ("You count one bias per gate; PyTorch has two, bias_ih and bias_hh, of 4 * hidden_size each (8 * hidden_size "
      "per layer and direction).", {"biases": 1}),
     ("You leave out the biases: bias_ih and bias_hh hold 4 * hidden_size numbers each.", {"biases": 0}),

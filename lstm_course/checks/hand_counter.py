@@ -10,7 +10,9 @@ from itertools import permutations
 
 import numpy as np
 
-from lstm_course import counter
+import torch
+
+from lstm_course import counter, numpy_lstm
 from lstm_course.checks.judge import Mistake, call, check, expect_finite, expect_shape, in_case, numbers
 from lstm_course.counter import COUNTER_PROGRAM, format_program, parse_program, textbook_counter
 from lstm_course.numpy_lstm import sigmoid
@@ -26,7 +28,8 @@ COUNT_PROGRAMS = (
     "!-4 +3 +1 ?2 -5 -2 -1 -1 +-3 ?4 !3 +-5",
 )
 SHARED = ("`{name}` gave different results on two calls with the same input ({where}). It changes something it shares "
-          "between calls, such as a global weights dict scaled in place with `*=`. {fix}")
+          "between calls, such as a global weights dict scaled in place with `*=`, or draws random numbers (an "
+          "nn.LSTM starts with random weights and biases: set them all). {fix}")
 
 
 def count(inputs):
@@ -172,6 +175,11 @@ def check_counter_weights(counter_weights):
 # ----------------------------------------------------------------------------- Exercise 2: make a real LSTM count to 7
 
 COUNT_TOLERANCE = 0.05
+# what runs a real LSTM (sigmoid gates, tanh): the course's counter, its NumPy LSTM, PyTorch's
+REAL_LSTMS = (counter.real_counter, numpy_lstm.lstm_forward, numpy_lstm.lstm_cell, numpy_lstm.gate_values, torch.lstm,
+              torch.lstm_cell)
+NO_LSTM = ("`count_to_seven` never ran an LSTM: run the inputs through a real one with your weights, "
+           "`counter.real_counter(inputs, weights)`, then decode its output.")
 
 
 def _squashed_output(inputs, scale):
@@ -197,7 +205,8 @@ def _outputs(count_to_seven, inputs):
     """The contract: one finite number per step."""
     read_only = ("The package's `counter.COUNTER_W_IH` is read-only, so that no answer can change it: start from "
                  "`counter.counter_weights()`, which returns copies you may change.")
-    result = call(count_to_seven, inputs, signature="count_to_seven(inputs)", error_hints={"read-only": read_only})
+    result = call(count_to_seven, inputs, signature="count_to_seven(inputs)", error_hints={"read-only": read_only},
+                  require=(NO_LSTM, *REAL_LSTMS))
     got = numbers("Your answer", result, keep_float32=False)
     if got.shape != (len(inputs),):
         raise Mistake(f"Expected one output per step, shape {(len(inputs),)}, got {got.shape}.")
@@ -234,7 +243,7 @@ def _count_mistake(inputs, got, expected):
                 "x1 >= 3. Hint: scale x1 down in the g row of w_ih so tanh stays nearly linear, then decode h back "
                 "(undo tanh, then the scale).")
     return (f"{said} Hint: a small scale (say 0.01) keeps tanh nearly linear; decode with np.arctanh, then divide by "
-            "the scale.")
+            "the scale. In an nn.LSTM, set every weight and bias: it starts with random ones.")
 
 
 @check("Make a real LSTM count to 7", refuse=(counter.textbook_counter, count),

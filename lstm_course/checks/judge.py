@@ -164,6 +164,9 @@ class _Refusal:
                     self.codes[value.__code__] = name
         elif isinstance(item, (types.BuiltinFunctionType, types.BuiltinMethodType)):
             self.builtins[id(item)] = name
+        elif isinstance(item, torch._ops.OpOverloadPacket):  # torch.ops.aten.lstm: the packet and each overload
+            for op in (item, *(getattr(item, overload) for overload in item.overloads())):
+                self.builtins[id(op._op)] = name
         else:
             while isinstance(item, functools.partial):
                 item = item.func
@@ -190,6 +193,8 @@ def _dotted(item):
     """A name a learner recognises: ``nn.LSTM``, ``torch.lstm``, ``lstm_course.numpy_lstm.lstm_cell``."""
     if isinstance(item, types.ModuleType):
         return item.__name__
+    if isinstance(item, torch._ops.OpOverloadPacket):  # "aten::lstm"
+        return "torch.ops." + item._qualified_op_name.replace("::", ".")
     while isinstance(item, functools.partial):
         item = item.func
     module = getattr(item, "__module__", None) or "torch"
@@ -245,7 +250,7 @@ def _name(function):
 
 
 def _argument_shapes(bound):
-    """``"x: ndarray of shape (2, 3), states: ((2, 3), (2, 3))"``: the arrays and sequences of arrays, by their names."""
+    """``"x: ndarray of shape (2, 3), states: ((2, 3), (2, 3))"``: arrays and sequences of arrays, by their names."""
     shapes = []
     for name, value in bound.items():
         if hasattr(value, "shape"):
@@ -312,11 +317,12 @@ def _changed_in_place(bound, originals):
     return None
 
 
-def call(function, *args, signature="", shape_hint="", error_hints=None, **kwargs):
+def call(function, *args, signature="", shape_hint="", error_hints=None, require=(), **kwargs):
     """Call the learner's function on copies of the arguments; whatever goes wrong becomes a Mistake.
 
     ``signature``: named when the call does not fit it; ``shape_hint``: added to an error about shapes;
-    ``error_hints``: ``{a part of an error's type and text: the hint for it}``, given instead of the general ones.
+    ``error_hints``: ``{a part of an error's type and text: the hint for it}``, given instead of the general ones;
+    ``require``: ``(message, *functions)``, a Mistake with ``message`` unless the answer calls one of ``functions``.
     """
     if not callable(function):
         raise Mistake(f"Expected a function, got {type(function).__name__}: pass the function itself, without ().")
@@ -331,17 +337,19 @@ def call(function, *args, signature="", shape_hint="", error_hints=None, **kwarg
     # what each argument held before the call, to see what the answer wrote
     originals = _mapped(dict(bound), lambda a: a.copy() if isinstance(a, np.ndarray) else a.detach().clone())
     refuse, instead = _REFUSED.get()
-    with refusing(refuse) as refused:
+    required = {_dotted(item) for item in require[1:]}
+    with refusing(tuple(refuse) + tuple(require[1:])) as seen:
         try:
-            result = function(*given_args, **given_kwargs)
-        except NotImplementedError:
-            raise
-        except Exception as error:  # the learner's code, any error: report it, don't crash the check
-            if refused:
-                raise Mistake(_refused_message(function, refused, instead)) from None
-            raise Mistake(describe_error(function, error, bound, shape_hint, error_hints)) from None
+            result, error = function(*given_args, **given_kwargs), None
+        except Exception as raised:  # the learner's code, any error: report it, don't crash the check
+            if type(raised) is NotImplementedError and not str(raised):  # the stub: "not attempted yet"
+                raise
+            result, error = None, raised
+    refused = [name for name in seen if name not in required]
     if refused:
         raise Mistake(_refused_message(function, refused, instead))
+    if error is not None:
+        raise Mistake(describe_error(function, error, bound, shape_hint, error_hints))
     changed = _changed_in_place(bound, originals)
     if changed is not None:
         raise Mistake(f"`{_name(function)}` changed its argument `{changed}` in place (with `*=`, `+=` or `[...] =`, "
@@ -349,6 +357,8 @@ def call(function, *args, signature="", shape_hint="", error_hints=None, **kwarg
                       "leaves `a` as it was).")
     if result is None:
         raise Mistake(f"`{_name(function)}` returned None: did you forget `return`?")
+    if required and len(refused) == len(seen):
+        raise Mistake(require[0])
     return result
 
 
@@ -387,7 +397,8 @@ def numbers(name, value, keep_float32=True):
     """The answer as a float64 array, or a Mistake; float32 stays float32 when ``keep_float32``, for its tolerance."""
     low_precision = keep_float32 and is_low_precision(value)
     if isinstance(value, torch.Tensor):
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        value = value.double().numpy() if value.is_floating_point() else value.numpy()  # NumPy has no bfloat16
     try:
         array = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -476,7 +487,7 @@ def expect_close(name, got, expected, hint="", where=None):
 
     ``where(index) -> str`` names an element: "at time step 3, unit 0" (see `element`).
     """
-    low_precision = is_low_precision(got)
+    low_precision = is_low_precision(got) and got.dtype  # its dtype, or False
     atol, rtol = _tolerance(got)
     got, expected = numbers(name, got, keep_float32=False), numbers(name, expected, keep_float32=False)
     expect_shape(name, got, expected.shape, hint)
@@ -486,7 +497,8 @@ def expect_close(name, got, expected, hint="", where=None):
     if wrong.any():
         index, place = _place(wrong, where)
         near = abs(got[index] - expected[index]) < 1e-3 * (1 + abs(expected[index]))
-        precision = " (your answer is float32; it was compared at float32 tolerance)" if low_precision and near else ""
+        kind = str(low_precision).split(".")[-1]
+        precision = f" (your answer is {kind}; it was compared at float32 tolerance)" if low_precision and near else ""
         count = f" ({int(wrong.sum())} of {wrong.size} values differ)" if wrong.size > 1 else ""
         raise Mistake(f"{name}{place}: expected {_pair(expected[index], got[index])}{count}{precision}. {hint}")
 
@@ -526,21 +538,35 @@ def judge(name, got, expected, mistakes=(), hint="", where=None):
 
 # ----------------------------------------------------------------------------- the gradient, in a model
 GRADIENT_HINT = "Training needs autograd to reach the weights: compute it from them directly."
+WRONG_GRADIENT = ("The values are right but their gradient is not: something on the way was detached (a state detached "
+                  "between steps cuts the gradient through time) or computed outside autograd.")
 
 
-def expect_gradient(name, output, parameters, hint=GRADIENT_HINT, names=None):
-    """``output`` must be a tensor autograd can follow back to every one of ``parameters`` (called ``names``)."""
+def expect_gradient(name, output, parameters, hint=GRADIENT_HINT, names=None, expected=None):
+    """``output`` must be a tensor autograd can follow back to every one of ``parameters`` (called ``names``); and
+    with ``expected``, the right output computed from the same parameters, give the same gradients."""
     output = tensor(name, output)
     if not output.requires_grad:
         raise Mistake(f"{name} carries no gradient: it was computed under torch.no_grad(), detached, or rebuilt from "
                       f"numbers (torch.tensor(...), .item(), .numpy()). {hint}")
     parameters = [parameter for parameter in parameters if parameter.requires_grad]
-    grads = torch.autograd.grad(output.sum(), parameters, allow_unused=True, retain_graph=True)
+    weighting = torch.cos(torch.arange(output.numel(), dtype=output.dtype, device=output.device)).view(output.shape)
+    try:  # a fixed weighting of the elements, so that a gradient wrong in one element shows
+        grads = torch.autograd.grad((output * weighting).sum(), parameters, allow_unused=True, retain_graph=True)
+    except RuntimeError:  # its graph freed by a backward() already
+        raise Mistake(f"Autograd cannot follow {name} back to the weights: did your function call backward()? That "
+                      "frees the graph. Return the result; the training loop calls backward() once.") from None
     cut = [k for k, grad in enumerate(grads) if grad is None]
     if cut:
         what = f"{len(cut)} of the {len(parameters)} weight tensors"
         what = ", ".join(f"`{names[k]}`" for k in cut) if names else what
         raise Mistake(f"{name} does not depend on {what}: something was detached on the way, or left out.")
+    if expected is not None:
+        wanted = torch.autograd.grad((expected * weighting).sum(), parameters, retain_graph=True)
+        for k, (grad, right) in enumerate(zip(grads, wanted)):
+            which = f"`{names[k]}`" if names else f"weight tensor {k}"
+            grad = grad.to(output.dtype)  # judged at the output's precision
+            expect_close(f"The gradient of {name} with respect to {which}", grad, right, hint=WRONG_GRADIENT)
 
 
 def expect_no_backward(function, parameters):

@@ -199,6 +199,9 @@ def _sampling_mistake(got, expected, temperature, n):
     named = (message for message, probabilities in SAMPLE_MISTAKES
              if _z(got, probabilities(temperature), n) < Z_LIMIT < _z(probabilities(temperature), expected, n))
     otherwise = OVERFLOW if temperature < 0.01 else "Draw from softmax(logits / temperature)."
+    if got.max() == 1 and temperature >= 0.5:  # one character every time, and not the likeliest (greedy is named)
+        otherwise = ("Every draw gave the same character: a generator seeded again, or made anew, in every call starts "
+                     "from the same random numbers each time. Draw with the `generator` you are given, as it comes.")
     return (f"character {worst} came {got[worst]:.1%} of the time; softmax(logits / temperature) gives it "
             f"{expected[worst]:.1%}. {next(named, otherwise)}")
 

@@ -32,7 +32,8 @@ def step(x, h, c, w_ih, w_hh, b_ih, b_hh, *, order=PYTORCH_ORDER, g_activation="
     """One LSTM step (a `Step`), with the learner's typical mistakes switched on by the keywords.
 
     ``order``: the order in which the answer reads the four blocks of rows; ``g_activation``:
-    "tanh", "sigmoid" or "none" (``o_activation`` alike); the other keywords leave out or misplace one part of the equations.
+    "tanh", "sigmoid" or "none" (``o_activation`` alike); the other keywords leave out or misplace one part of the
+    equations.
     """
     sigmoid, tanh, _ = _ops(x)
     z = (x @ w_ih.T if x_used else 0) + (h @ w_hh.T if h_used else 0)

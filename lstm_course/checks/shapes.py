@@ -269,12 +269,12 @@ def check_initial_states(initial_states):
             for name, value, shape in zip(("`h_0`", "`c_0`"), states, wanted):
                 if tuple(tensor(name, value).shape) != shape:
                     raise Mistake(_state_mistake(name, tuple(value.shape), shape, config, batch))
-                if value.abs().max() > 0:
-                    raise Mistake(f"{name} has the right shape but is not all zeros: start from torch.zeros(...), as "
-                                  "nn.LSTM does without states.")
                 if (value.dtype, value.device.type) != (torch.float32, "cpu"):  # lstm's weights: nn.LSTM refuses others
                     raise Mistake(f"{name} is {value.dtype} on {value.device}, but lstm's weights are torch.float32 on "
                                   "cpu: nn.LSTM refuses states of another dtype or device. Make them like the weights, "
                                   "e.g. with lstm.weight_hh_l0.new_zeros(...).")
+                if value.count_nonzero():  # NaN too
+                    raise Mistake(f"{name} has the right shape but is not all zeros: start from torch.zeros(...), as "
+                                  "nn.LSTM does without states.")
     return (f"Your states fit {len(INIT_CASES)} LSTMs: one or more layers, one or two directions, batch_first, and "
             "proj_size (h narrower than c).")

@@ -70,16 +70,18 @@ GATE_MIX_MISTAKES = (  # (what the learner did, what that answer computes)
 )
 
 
-@check("Example: gate_mix", refuse=(update, states_over_time))
+@check("Example: gate_mix", refuse=(update, states_over_time, *(wrong for _, wrong in GATE_MIX_MISTAKES)))
 def check_gate_mix(gate_mix):
     """``gate_mix(old, new, keep) -> keep * old + (1 - keep) * new``, element by element."""
-    case = first_case()
-    old, new, keep = case["c_prev"], case["g"], case["f"]
-    result = call(gate_mix, old, new, keep, signature="gate_mix(old, new, keep)", shape_hint=ELEMENTWISE)
-    got = numbers("The result", result) + 0.0  # -0 read as 0
-    mistakes = [(message, wrong(old, new, keep)) for message, wrong in GATE_MIX_MISTAKES]
-    hint = "Hint: keep * old + (1 - keep) * new, element by element."
-    judge("The result", got, update(old, keep, 1 - keep, new), mistakes, hint, _at_unit(old=old, new=new, keep=keep))
+    for number, case in enumerate((first_case(), _one_step_case(seed=98)), start=1):
+        old, new, keep = case["c_prev"], case["g"], case["f"]
+        with in_case(f"Case {number} (batch={keep.shape[0]}, hidden_size={keep.shape[1]})"):
+            result = call(gate_mix, old, new, keep, signature="gate_mix(old, new, keep)", shape_hint=ELEMENTWISE)
+            got = numbers("The result", result) + 0.0  # -0 read as 0
+            mistakes = [(message, wrong(old, new, keep)) for message, wrong in GATE_MIX_MISTAKES]
+            hint = "Hint: keep * old + (1 - keep) * new, element by element."
+            where = _at_unit(old=old, new=new, keep=keep)
+            judge("The result", got, update(old, keep, 1 - keep, new), mistakes, hint, where)
     return ("With keep = 1 old stays, with keep = 0 new replaces it, and keep = 0.7 keeps 70% of old and takes 30% "
             "of new.")
 
@@ -102,7 +104,7 @@ UPDATE_MISTAKES = (
 )
 
 
-@check("Exercise 1: cell_update", refuse=(update, states_over_time))
+@check("Exercise 1: cell_update", refuse=(update, states_over_time, *(wrong for _, wrong in UPDATE_MISTAKES)))
 def check_cell_update(cell_update):
     """``cell_update(c_prev, f, i, g) -> f * c_prev + i * g``, on `first_case` and one of another size."""
     for number, case in enumerate((first_case(), _one_step_case(seed=99)), start=1):
@@ -153,11 +155,12 @@ def _at_step(index):
     return f"at batch {batch}, step t = {t + 1}, unit {unit}"
 
 
-@check("Exercise 2: cell_states", refuse=(update, states_over_time))
+@check("Exercise 2: cell_states", refuse=(update, states_over_time, *(wrong for _, wrong in UPDATE_MISTAKES)))
 def check_cell_states(cell_states):
     """``cell_states(c_0, f, i, g) -> (batch, seq, hidden_size)``, the states c_1 ... c_seq."""
     sizes = ((2, 5, 3), (3, 7, 4), (1, 1, 2))  # (batch, seq, hidden_size), not the notebook's
     cases = [random_case(*size, seed=seed) for seed, size in enumerate(sizes, start=1)]
+    cases[1]["f"][1, 2] = 0.0  # a closed forget gate: sample 1's memory is wiped at step 3
     for number, case in enumerate(cases, start=1):
         batch, seq, hidden_size = case["f"].shape
         with in_case(f"Case {number} (batch={batch}, seq={seq}, hidden_size={hidden_size})"):

@@ -16,7 +16,7 @@ from lstm_course.checks.judge import Mistake, call, check, expect_gradient, in_c
 
 TOKENIZE_CASES = ("Good.", "It isn't bad, it's GREAT!", "Don't miss it: a 10-minute gem.",  # every clitic of CLITICS
                   "I can't say I'd go again...", "We're sure you'll love it; I've seen it, I'm sold.",
-                  "Sharp, FUNNY and never dull")
+                  "Sharp, FUNNY and never dull", "A 'memorable' film, isn't it?")
 CLITICS = ("s", "re", "ve", "ll", "d", "m")  # and n't
 
 
@@ -44,6 +44,10 @@ TOKENIZE_MISTAKES = [  # (message, what a tokenizer with that mistake gives)
     ("Split before the n: \"isn't\" is 'is' + \"n't\", not 'isn' + \"'\" + 't'.", rules(pattern=r"\w+|[^\w\s]")),
     *_clitic_mistakes(),
     ("Each punctuation mark is a token by itself: \"...\" is three tokens.", rules(mark=r"[^\w\s]+")),
+    ("Only 's, 're, 've, 'll, 'd and 'm are tokens with their apostrophe: in \"'memorable'\" the quote marks are "
+     "tokens by themselves.", rules(pattern=r"[^\W_]+(?=n't\b)|n't\b|'[^\W_]+|[^\W_]+|\S")),
+    ("A clitic is a whole ending, up to the end of the word (\\b): in \"'memorable'\" the m begins a word, so the "
+     "quote mark is a token by itself.", rules(pattern=r"[^\W_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)|[^\W_]+|\S")),
 ]
 
 
@@ -85,7 +89,7 @@ def real_max(output, lengths):
 
 LAST_MISTAKES = (  # (message, what the answer computes from output and lengths)
     ("That is output[:, -1], the last padded step: for sentences {short} it is a pad (zeros here), not their last "
-     "word.", lambda output, lengths: output[:, -1]),
+     "word (so is any step at or past lengths[k]).", lambda output, lengths: output[:, -1]),
     ("That is output[:, 0], the first step of every sentence. Take step lengths[k] - 1 of row k.",
      lambda output, lengths: output[:, 0]),
     ("That is one step too early: row k's last real step is lengths[k] - 1, counting from 0.",
@@ -113,7 +117,9 @@ def _wrong_shapes(batch, steps, features):
     return {(batch, batch, features): "every sentence was taken at every sentence's length. Pair row k with lengths[k]",
             (steps, features): "that reduces dim 0, the sentences. Time is dim 1 of output (batch, seq, features)",
             (batch, steps): "that reduces dim 2, the features. Time is dim 1 of output (batch, seq, features)",
-            (batch, steps, features): "output's shape: reduce the time dimension, dim 1"}
+            (batch, steps, features): "output's shape: reduce the time dimension, dim 1",
+            (features, batch): "that is transposed: one row per sentence",
+            (batch, 1, features): "one dim too many: take the step itself (output[k, t], not output[k, t:t + 1])"}
 
 
 def _for_sentence(lengths, column="feature"):
@@ -132,7 +138,8 @@ def _pooling(function, signature, answer, mistakes, hint, shift=0.0):
         output, lengths = _pool_case(lengths, steps, features, seed, shift)
         short = ", ".join(str(k) for k, length in enumerate(lengths.tolist()) if length < steps)  # they end on pads
         with in_case(f"Case {case} (lengths {lengths.tolist()}, output of shape {tuple(output.shape)})"):
-            got = call(function, output, lengths, signature=signature, shape_hint=late, error_hints={"IndexError": hint})
+            got = call(function, output, lengths, signature=signature, shape_hint=late,
+                       error_hints={"IndexError": hint})
             if isinstance(got, tuple) and hasattr(got, "indices"):
                 raise Mistake("The result is a (values, indices) pair, what `.max(dim=...)` returns: keep its "
                               "`.values`.")
@@ -189,7 +196,8 @@ def _logits(model, ids, lengths):
             what = "One pair per step: pool over time first."
         else:
             over_batch = got.ndim >= 1 and got.shape[0] == ids.shape[1]
-            what = "One row per step: the max went over dim 0, not time (dim 1)." if over_batch else ""
+            what = ("One row per step: the max went over the sentences, not over time. Time is dim 1 only with "
+                    "batch_first=True, in pack_padded_sequence and pad_packed_sequence alike.") if over_batch else ""
         raise Mistake(f"The logits should have shape (batch, 2) = {(len(lengths), 2)}, got {tuple(got.shape)}. {what}")
     return got.detach()
 

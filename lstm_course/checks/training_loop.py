@@ -174,8 +174,11 @@ def _loop_mistake(steps, reference, train_batches, weights_changed):
                 "computed, so the step did nothing. Zero the gradients before the backward.")
     missing = [number for number, step in enumerate(steps) if number > 0 and not step["zeroed"]]
     if len(missing) == len(steps) - 1:
-        return ("No `optimizer.zero_grad()`: `backward()` adds to each parameter's `.grad`, so every step used the sum "
-                "of all the gradients so far. Call `optimizer.zero_grad()` before each `loss.backward()`.")
+        zeroed = "No `optimizer.zero_grad()`"
+        if steps[0]["zeroed"]:
+            zeroed = "`optimizer.zero_grad()` only before the first batch"
+        return (f"{zeroed}: `backward()` adds to each parameter's `.grad`, so every step used the sum of all the "
+                "gradients so far. Call `optimizer.zero_grad()` before each `loss.backward()`.")
     if missing:
         return (f"`optimizer.zero_grad()` was not called before step {missing[0] + 1}'s backward, so that step used "
                 "the gradients of the batch before as well: zero them for every batch, not once per epoch.")
@@ -197,6 +200,10 @@ def _loop_mistake(steps, reference, train_batches, weights_changed):
 
 def _mode_mistake(forwards):
     """The first slip in train / eval mode or in gradients, from what each forward saw, or None."""
+    if not any(split == "validation" for split, _, _ in forwards):
+        evaluated = any(split == "train" and not training_mode for split, training_mode, _ in forwards)
+        on_train = " (it was evaluated on the training batches)" * evaluated
+        return f"The model never ran the validation batches{on_train}: after each epoch, compute the accuracy on them."
     for split, training_mode, grad in forwards:
         if split == "train" and not training_mode:
             return ("The model ran a training batch with dropout off (in eval mode): call `model.train()` at the start "
@@ -209,8 +216,6 @@ def _mode_mistake(forwards):
         if split == "validation" and grad:
             return ("The validation batches ran with gradients on: evaluate under `with torch.no_grad():`, so that no "
                     "graph is built for a backward that never comes.")
-    if not any(split == "validation" for split, _, _ in forwards):
-        return "The model never ran the validation batches: after each epoch, compute the accuracy on them."
     return None
 
 

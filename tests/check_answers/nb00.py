@@ -47,8 +47,9 @@ GATE_MIX = Answers(
         (uses_an_undefined_name, "raised NameError"),
         (gate_mix(1.0, 2.0, 0.5), "Expected a function, got float"),
         (lambda old, new, keep: np.where(keep > 0.5, old, new), "expected 0.54, got 0.5 (4 of 6 values differ)"),
+        (lambda old, new, keep: np.round(keep * old + (1 - keep) * new, 2), "Case 2 (batch=3, hidden_size=4)"),
     ],
-    course=[the_checks_own_update, lambda *args: start_here.update(args[0], args[2], 1 - args[2], args[1])],
+    course=[the_checks_own_update, lambda old, new, keep: start_here.GATE_MIX_MISTAKES[0][1](new, old, keep), lambda *args: start_here.update(args[0], args[2], 1 - args[2], args[1])],
 )
 
 
@@ -91,7 +92,7 @@ CELL_UPDATE = Answers(
         (lambda c, f, i, g: np.dot(f, c) + i * g, "not aligned: 3 (dim 1) != 2 (dim 0). It was called with"),
         (in_place, "changed its argument `c_prev` in place"),
     ],
-    course=[course_update, lambda c_prev, f, i, g: start_here.states_over_time(c_prev, f[:, None], i[:, None], g[:, None])[:, 0]],
+    course=[course_update, lambda c_prev, f, i, g: start_here.UPDATE_MISTAKES[0][1](c_prev, i, f, g), lambda c_prev, f, i, g: start_here.states_over_time(c_prev, f[:, None], i[:, None], g[:, None])[:, 0]],
 )
 
 
@@ -172,6 +173,12 @@ def cell_states_one_step_short(c_0, f, i, g):
     return np.stack(states, axis=1)
 
 
+def divided_by_the_running_product(c_0, f, i, g):
+    """A closed form that divides by the product of the forget gates: NaN where a gate is closed (f = 0)."""
+    kept = np.cumprod(f, axis=1)
+    return kept * (c_0[:, None] + np.cumsum(i * g / kept, axis=1))
+
+
 CELL_STATES = Answers(
     check=check_cell_states,
     solution=cell_states,
@@ -188,12 +195,13 @@ CELL_STATES = Answers(
         (loops_over_the_batch, "f[:, t] is step t's forget gate"),
         (one_step_per_sample, "got (2, 2, 3). You made one step for each sample of the batch"),
         (into_c_0, "changed its argument `c_0` in place"),
-        (right_on_the_first_sequence_only, "Case 2 (batch=3, seq=7, hidden_size=4)"),
+        (right_on_the_first_sequence_only, "Case 2 (batch=3, seq=7, hidden_size=4): The returned array should have shape"),
         (lambda c_0, f, i, g: cell_states(c_0, f, i, g) * 1.1, "(30 of 30 values differ). Hint: start from c = c_0"),
         (lambda c_0, f, i, g: None, "returned None"),
         (lambda c_0, f: c_0, "Keep the signature `cell_states(c_0, f, i, g)`"),
         (lambda c_0, f, i, g: cell_states(c_0, f, i, g) * np.nan, "The returned array holds NaN at batch 0, step t = 1, unit 0"),
         (cell_states_one_step_short, "your loop stops a step short"),
+        (divided_by_the_running_product, "The returned array holds NaN at batch 1, step t = 3"),
     ],
     course=[the_checks_own_loop, lambda c_0, f, i, g: np.stack([course_update(c_0, f[:, 0], i[:, 0], g[:, 0])] * f.shape[1], axis=1)],
 )

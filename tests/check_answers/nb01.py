@@ -106,6 +106,19 @@ def output_gate_through_tanh(x, h, c, w_ih, w_hh, b_ih, b_hh):
     return np.tanh(z_o) * np.tanh(c_new), c_new
 
 
+def with_an_unsafe_sigmoid(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """exp(z) / (1 + exp(z)): inf / inf, NaN, for a large pre-activation."""
+    unsafe = lambda z: np.exp(z) / (1 + np.exp(z))  # noqa: E731
+    z_i, z_f, z_g, z_o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
+    c_new = unsafe(z_f) * c + unsafe(z_i) * np.tanh(z_g)
+    return unsafe(z_o) * np.tanh(c_new), c_new
+
+
+def with_aten_lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    h_new, c_new = torch.ops.aten.lstm_cell(*map(torch.as_tensor, (x, (h, c), w_ih, w_hh, b_ih, b_hh)))
+    return h_new.numpy(), c_new.numpy()
+
+
 LSTM_STEP = Answers(
     check=check_lstm_step,
     solution=lstm_step,
@@ -136,8 +149,9 @@ LSTM_STEP = Answers(
         (replaces_the_package_cell, "expected -0.378469, got 0 (2 of 2 values differ). Hint: c_new = f * c + i * g"),
         (lambda *args: (lstm_step(*args)[0], lstm_step(*args)[1] * np.nan), "The new cell state `c` holds NaN at sample 0, unit 0"),
         (output_gate_through_tanh, "The output gate o goes through tanh"),
+        (with_an_unsafe_sigmoid, "Case 3 (batch=2, input_size=1, hidden_size=3): The new cell state `c` holds NaN"),
     ],
-    course=[my_lstm_step, with_nn_lstm_cell, with_torch_lstm_cell],
+    course=[my_lstm_step, with_aten_lstm_cell, lambda x, h, c, w_ih, w_hh, b_ih, b_hh: numpy_lstm._step(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, c)[:-3:-1], with_nn_lstm_cell, with_torch_lstm_cell],
 )
 
 # ----------------------------------------------------------------------------- to_pytorch_order
@@ -215,6 +229,14 @@ def hidden_size_inputs_everywhere(input_size, hidden_size, num_layers=1, bidirec
     return (2 if bidirectional else 1) * num_layers * per_layer
 
 
+def biases_once_per_layer(input_size, hidden_size, num_layers=1, bidirectional=False):
+    directions, total = 2 if bidirectional else 1, 0
+    for layer in range(num_layers):
+        inputs = input_size if layer == 0 else directions * hidden_size
+        total += directions * 4 * hidden_size * (inputs + hidden_size) + 8 * hidden_size
+    return total
+
+
 LSTM_NUM_PARAMETERS = Answers(
     check=check_lstm_num_parameters,
     solution=lstm_num_parameters,
@@ -235,6 +257,7 @@ LSTM_NUM_PARAMETERS = Answers(
         (lambda *args, **kwargs: lstm_num_parameters(*args, **kwargs) + 1, "has 18,944 parameters; your function says 18,945. Per layer and direction"),
         (lambda input_size, hidden_size: 0, "(got an unexpected keyword argument 'num_layers'). Keep the signature"),
         (hidden_size_inputs_everywhere, "has 18,944 parameters; your function says 33,280"),
+        (biases_once_per_layer, "You count the biases once per layer"),
     ],
     course=[by_counting_an_nn_lstm, with_the_course_s_shapes, functools.partial(gate_equations.torch_num_parameters)],
 )

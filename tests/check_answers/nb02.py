@@ -125,6 +125,15 @@ def the_check_s_count(inputs):
     return count(inputs)
 
 
+def counts_without_an_lstm(inputs):
+    """The program's meaning in plain Python: right numbers, no LSTM."""
+    memory, outputs = 0.0, []
+    for x1, x2, x3, _ in inputs:
+        memory = 0.0 if x2 == -1 else memory + (x1 if x2 == 1 else 0.0)
+        outputs.append(memory if x3 == 1 else 0.0)
+    return np.array(outputs)
+
+
 ANSWERS = [
     Answers(
         check=check_counter_weights,
@@ -178,13 +187,14 @@ ANSWERS = [
             (scaled(0.3), "Use a smaller scale"),
             (leaky, "time step 3 ('2'): expected 0, got 1. The output gate is closed there"),
             (empty_shows_one, "time step 8 ('?0'): expected 0, got 1. The memory is empty there"),
-            (lambda inputs: np.array(counter.TEXTBOOK_OUTPUTS, dtype=float), "Expected one output per step, shape (12,), got (9,)"),
+            (lambda inputs: np.array(counter.TEXTBOOK_OUTPUTS, dtype=float), "never ran an LSTM"),
             (lambda inputs: count_to_seven(inputs)[:-1], "Expected one output per step, shape (9,), got (8,)"),
             (lambda inputs: count_to_seven(inputs) * np.nan, "Your answer holds NaN at time step 1 ('1')"),
             (compounding, "time step 6 ('?1'): 6.996, then 0.07"),
             (scales_the_constant, "is read-only, so that no answer can change it"),
             (lambda inputs: 1 / 0, "raised ZeroDivisionError"),
             (lambda inputs: None, "returned None"),
+            (counts_without_an_lstm, "never ran an LSTM"),
         ],
         course=[textbook_alias, functools.partial(lambda inputs, which: counter.textbook_counter(inputs)[which], which="h"), the_check_s_count],
     ),

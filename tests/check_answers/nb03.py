@@ -255,11 +255,57 @@ def states_joined_along_dim_1(input, initial_states, weights_layer0, weights_lay
     return output, (torch.cat([h_0, h_1], dim=1), torch.cat([c_0, c_1], dim=1))
 
 
+def one_step(projected_t, h, c, w_hh):
+    i, f, g, o = (projected_t + h @ w_hh.T).chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
+def states_detached_each_step(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    """Right values; the gradient through time cut at every step."""
+    (h, c), projected, outputs = initial_states, input @ w_ih.T + b_ih + b_hh, []
+    for t in range(input.shape[1]):
+        h, c = one_step(projected[:, t], h.detach(), c.detach(), w_hh)
+        outputs.append(h)
+    return torch.stack(outputs, 1), (h[None], c[None])
+
+
+def calls_backward_itself(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    (h, c), projected, outputs = initial_states, input @ w_ih.T + b_ih + b_hh, []
+    for t in range(input.shape[1]):
+        h, c = one_step(projected[:, t], h, c, w_hh)
+        outputs.append(h)
+    output = torch.stack(outputs, 1)
+    if output.requires_grad:
+        output.sum().backward()
+    return output, (h[None], c[None])
+
+
+def over_the_batch_with_vmap(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    """Right: one sequence written, torch.vmap over the batch."""
+
+    def one_sequence(projected, h, c):
+        outputs = []
+        for t in range(projected.shape[0]):
+            h, c = (state[0] for state in one_step(projected[t][None], h[None], c[None], w_hh))
+            outputs.append(h)
+        return torch.stack(outputs), h, c
+
+    output, h, c = torch.vmap(one_sequence)(input @ w_ih.T + b_ih + b_hh, *initial_states)
+    return output, (h[None], c[None])
+
+
+def through_aten(input, initial_states, w_ih, w_hh, b_ih, b_hh):
+    (h, c), weights = initial_states, [w_ih, w_hh, b_ih, b_hh]
+    output, h_n, c_n = torch.ops.aten.lstm.input(input, [h[None], c[None]], weights, True, 1, 0.0, False, False, True)
+    return output, (h_n, c_n)
+
+
 ANSWERS = [
     Answers(
         check_lstm_forward,
         solution=forward_solution,
-        others=[split_and_preallocate, gate_by_gate, in_float32, into_a_preallocated_output],
+        others=[split_and_preallocate, gate_by_gate, in_float32, into_a_preallocated_output, over_the_batch_with_vmap],
         wrong=[
             (with_mistake(order="figo"), "input and forget gates are swapped"),
             (with_mistake(order="ifog"), "You read the four blocks of rows as i, f, o, g"),
@@ -287,8 +333,10 @@ ANSWERS = [
             (in_numpy, "should be a torch tensor, got a NumPy array"),
             (with_nan, "holds NaN"),
             (final_states_of_the_first_step, "`h_n` is the h of the first step computed, output[:, 0]"),
+            (states_detached_each_step, "The values are right but their gradient is not"),
+            (calls_backward_itself, "did your function call backward()? That frees the graph"),
         ],
-        course=[in_a_wrapper, functools.partial(lstm_forward_tiled), nn_lstm_loaded, numpy_twin],
+        course=[in_a_wrapper, through_aten, functools.partial(lstm_forward_tiled), nn_lstm_loaded, numpy_twin],
     ),
     Answers(
         check_lstm_forward_reverse,

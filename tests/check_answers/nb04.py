@@ -210,6 +210,8 @@ ANSWERS = [
             (fewer_layers, "`h_0` should have shape (num_layers * num_directions, batch, hidden_size) = (2, 3, 5), got (1, 3, 5)"),
             (lambda lstm, b: tuple(s.numpy() for s in initial_states(lstm, b)), "`h_0` should be a torch tensor, got a NumPy array"),
             (lambda lstm, b: tuple(s.double() for s in initial_states(lstm, b)), "`h_0` is torch.float64 on cpu, but lstm's weights are torch.float32 on cpu"),
+            (lambda lstm, batch: tuple(torch.full_like(state, float("nan")) for state in from_the_weights(lstm, batch)), "not all zeros"),
+            (lambda lstm, batch: tuple(torch.zeros(state.shape, device="meta") for state in from_the_weights(lstm, batch)), "`h_0` is torch.float32 on meta"),
         ],
         course=[lambda lstm, batch: tuple(torch.zeros(shape) for shape in shapes.state_shapes(lstm, batch)),
                 lambda lstm, batch: hand_lstm.HandLSTM._zero_states(lstm, batch, torch.zeros(1))],

@@ -51,6 +51,8 @@ TOKENIZE = Answers(
         (lambda text: text, "Expected a list of strings, got str"),
         (lambda text: 1 / 0, "raised ZeroDivisionError"),
         (lambda text: None, "returned None"),
+        (regex(r"[^\W_]+(?=n't\b)|n't\b|'[^\W_]+|[^\W_]+|\S"), "Only 's, 're, 've, 'll, 'd and 'm are tokens with their apostrophe"),
+        (regex(r"[^\W_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)|[^\W_]+|\S"), "A clitic is a whole ending, up to the end of the word"),
     ],
     course=[my_tokenize, functools.partial(reviews.tokenize), text_checks.rules()],
 )
@@ -104,6 +106,8 @@ LAST_REAL_STATES = Answers(
         (lambda output, lengths: last_real_states(output, lengths) * float("nan"), "holds NaN"),
         (lambda output, lengths: output.gather(0, (lengths - 1).view(-1, 1, 1).expand(-1, 1, output.shape[2])).squeeze(1),
          "index 5 is out of bounds for dimension 0 with size 4"),
+        (lambda output, lengths: output[torch.arange(len(lengths)), lengths.clamp(max=output.shape[1] - 1)], "That is output[:, -1], the last padded step: for sentences 1, 2, 3"),
+        (lambda output, lengths: output[:, lengths - 1].diagonal(), "that is transposed: one row per sentence"),
     ],
     course=[reviews.last_real_states, lambda output, lengths: reviews.last_real_states(output, lengths),
             functools.partial(reviews.last_real_states)],
@@ -196,6 +200,12 @@ def with_the_package_model(self, ids, lengths):
     return model(ids, lengths)
 
 
+def unpacked_time_first(self, ids, lengths):
+    """pad_packed_sequence without batch_first: (seq, batch, 2 * hidden), then a max over dim 1."""
+    packed, _ = self.lstm(pack_padded_sequence(self.embedding(ids), lengths.cpu(), batch_first=True, enforce_sorted=False))
+    return self.fc(pad_packed_sequence(packed, padding_value=float("-inf"))[0].max(dim=1).values)
+
+
 CLASSIFIER_FORWARD = Answers(
     check=check_classifier_forward,
     solution=SentenceClassifier,
@@ -213,7 +223,7 @@ CLASSIFIER_FORWARD = Answers(
         (answer(lambda self, ids, lengths: self.fc(packed_output(self, ids, lengths, padding_value=-1e9)[0].max(dim=2).values)),
          "max-pool output (batch, seq, 2 * hidden_size) over time, dim 1"),
         (answer(lambda self, ids, lengths: self.fc(packed_output(self, ids, lengths, padding_value=-1e9)[0].max(dim=0).values)),
-         "the max went over dim 0"),
+         "the max went over the sentences, not over time"),
         (answer(lambda self, ids, lengths: self.fc(torch.cat([*packed_output(self, ids, lengths)[1]], dim=1))), "logits of the final states h_n"),
         (answer(lambda self, ids, lengths: torch.softmax(SentenceClassifier.forward(self, ids, lengths), dim=1)), "probabilities (a softmax)"),
         (answer(lambda self, ids, lengths: self.fc(packed_output(self, ids, lengths)[0])), "One pair per step"),
@@ -226,6 +236,7 @@ CLASSIFIER_FORWARD = Answers(
         (SentenceClassifier(10), "Pass the class itself, without ()"),
         (Renamed, "Keep the notebook's __init__"),
         (answer(lambda self, ids: self.fc(self.lstm(self.embedding(ids))[0].max(dim=1).values)), "Keep the signature `forward(self, ids, lengths)`"),
+        (answer(unpacked_time_first), "the max went over the sentences, not over time"),
     ],
     course=[functools.partial(text_models.LSTMClassifier, num_layers=1, pooling="max"), PackageClassifier, answer(with_the_package_model)],
 )
@@ -248,7 +259,9 @@ def with_slip(slip=None):
                     optimizer.step()
                     loss.backward()
                     continue
-                if slip not in ("no zero_grad", "zero_grad once per epoch", "zero_grad after backward"):
+                if slip not in ("no zero_grad", "zero_grad once per epoch", "zero_grad after backward", "zero_grad once"):
+                    optimizer.zero_grad()
+                if slip == "zero_grad once" and epoch == 0 and ids is train_batches[0][0]:
                     optimizer.zero_grad()
                 if slip == "zero_grad once per epoch" and ids is train_batches[0][0]:
                     optimizer.zero_grad()
@@ -266,7 +279,7 @@ def with_slip(slip=None):
                 model.eval()
             right, total, batch_accuracies = 0, 0, []
             with torch.set_grad_enabled(slip == "graphs in evaluation"):
-                for ids, lengths, labels in validation_batches:
+                for ids, lengths, labels in train_batches if slip == "evaluated on train" else validation_batches:
                     correct = int((model(ids, lengths).argmax(dim=1) == labels).sum())
                     right, total = right + correct, total + len(labels)
                     batch_accuracies.append(correct / len(labels))
@@ -331,6 +344,8 @@ TRAINING_LOOP = Answers(
     others=[with_slip(), another_right_way],
     wrong=[
         (with_slip("no zero_grad"), "No `optimizer.zero_grad()`"),
+        (with_slip("zero_grad once"), "`optimizer.zero_grad()` only before the first batch"),
+        (with_slip("evaluated on train"), "never ran the validation batches (it was evaluated on the training batches)"),
         (with_slip("zero_grad once per epoch"), "was not called before step 2's backward"),
         (with_slip("zero_grad after backward"), "erased the gradients just computed"),
         (with_slip("step before backward"), "`optimizer.step()` came before `loss.backward()`"),

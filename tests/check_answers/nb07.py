@@ -174,6 +174,11 @@ def powers_of_the_probabilities(logits, temperature, generator):
     return int(torch.multinomial(torch.softmax(logits.double(), dim=0) ** (1 / temperature), 1, generator=generator))
 
 
+def seeded_again(logits, temperature, generator):
+    """The generator seeded again in every call: the same draw every time."""
+    return int(torch.multinomial(torch.softmax(logits / temperature, 0), 1, generator=generator.manual_seed(0)))
+
+
 SAMPLE_NEXT = Answers(
     check_sample_next,
     solution=sample_next,
@@ -194,6 +199,7 @@ SAMPLE_NEXT = Answers(
         (lambda logits, temperature, generator: sample_next(logits, temperature, generator) + 1, "is outside 0 ... 6"),
         (temperature_after_the_softmax, "The temperature changes nothing"),
         (powers_of_the_probabilities, "underflowed to 0"),
+        (seeded_again, "Every draw gave the same character"),
     ],
     course=[
         lm.sample_next,
