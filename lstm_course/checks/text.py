@@ -16,7 +16,7 @@ from lstm_course.checks.judge import Mistake, call, check, expect_gradient, in_c
 
 TOKENIZE_CASES = ("Good.", "It isn't bad, it's GREAT!", "Don't miss it: a 10-minute gem.",  # every clitic of CLITICS
                   "I can't say I'd go again...", "We're sure you'll love it; I've seen it, I'm sold.",
-                  "Sharp, FUNNY and never dull", "A 'memorable' film, isn't it?")
+                  "Sharp, FUNNY and never dull", "A 'memorable' film_noir, isn't it?")
 CLITICS = ("s", "re", "ve", "ll", "d", "m")  # and n't
 
 
@@ -46,6 +46,8 @@ TOKENIZE_MISTAKES = [  # (message, what a tokenizer with that mistake gives)
     ("Each punctuation mark is a token by itself: \"...\" is three tokens.", rules(mark=r"[^\w\s]+")),
     ("Only 's, 're, 've, 'll, 'd and 'm are tokens with their apostrophe: in \"'memorable'\" the quote marks are "
      "tokens by themselves.", rules(pattern=r"[^\W_]+(?=n't\b)|n't\b|'[^\W_]+|[^\W_]+|\S")),
+    ("A word is letters and digits only: an underscore is a mark, a token by itself.",
+     rules(pattern=r"\w+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|\w+|\S")),
     ("A clitic is a whole ending, up to the end of the word (\\b): in \"'memorable'\" the m begins a word, so the "
      "quote mark is a token by itself.", rules(pattern=r"[^\W_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)|[^\W_]+|\S")),
 ]

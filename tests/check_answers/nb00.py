@@ -176,7 +176,8 @@ def cell_states_one_step_short(c_0, f, i, g):
 def divided_by_the_running_product(c_0, f, i, g):
     """A closed form that divides by the product of the forget gates: NaN where a gate is closed (f = 0)."""
     kept = np.cumprod(f, axis=1)
-    return kept * (c_0[:, None] + np.cumsum(i * g / kept, axis=1))
+    with np.errstate(divide="ignore", invalid="ignore"):  # as a learner's notebook would show them, once
+        return kept * (c_0[:, None] + np.cumsum(i * g / kept, axis=1))
 
 
 CELL_STATES = Answers(

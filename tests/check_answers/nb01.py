@@ -110,12 +110,14 @@ def with_an_unsafe_sigmoid(x, h, c, w_ih, w_hh, b_ih, b_hh):
     """exp(z) / (1 + exp(z)): inf / inf, NaN, for a large pre-activation."""
     unsafe = lambda z: np.exp(z) / (1 + np.exp(z))  # noqa: E731
     z_i, z_f, z_g, z_o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, axis=1)
-    c_new = unsafe(z_f) * c + unsafe(z_i) * np.tanh(z_g)
-    return unsafe(z_o) * np.tanh(c_new), c_new
+    with np.errstate(over="ignore", invalid="ignore"):  # as a learner's notebook would show them, once
+        c_new = unsafe(z_f) * c + unsafe(z_i) * np.tanh(z_g)
+        return unsafe(z_o) * np.tanh(c_new), c_new
 
 
 def with_aten_lstm_cell(x, h, c, w_ih, w_hh, b_ih, b_hh):
-    h_new, c_new = torch.ops.aten.lstm_cell(*map(torch.as_tensor, (x, (h, c), w_ih, w_hh, b_ih, b_hh)))
+    x, h, c, w_ih, w_hh, b_ih, b_hh = map(torch.as_tensor, (x, h, c, w_ih, w_hh, b_ih, b_hh))
+    h_new, c_new = torch.ops.aten.lstm_cell(x, [h, c], w_ih, w_hh, b_ih, b_hh)
     return h_new.numpy(), c_new.numpy()
 
 

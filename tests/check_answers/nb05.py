@@ -27,7 +27,7 @@ tokenize, last_real_states, masked_max, SentenceClassifier, train = notebook_def
 def word_by_word(text):
     tokens = []
     for word in text.lower().split():
-        tokens += re.findall(r"\w+(?=n't$)|n't$|'(?:s|re|ve|ll|d|m)\b|[^\W_]+|[^\w\s]", word)
+        tokens += re.findall(r"[^\W_]+(?=n't$)|n't$|'(?:s|re|ve|ll|d|m)\b|[^\W_]+|\S", word)
     return tokens
 
 
@@ -53,6 +53,7 @@ TOKENIZE = Answers(
         (lambda text: None, "returned None"),
         (regex(r"[^\W_]+(?=n't\b)|n't\b|'[^\W_]+|[^\W_]+|\S"), "Only 's, 're, 've, 'll, 'd and 'm are tokens with their apostrophe"),
         (regex(r"[^\W_]+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)|[^\W_]+|\S"), "A clitic is a whole ending, up to the end of the word"),
+        (regex(r"\w+(?=n't\b)|n't\b|'(?:s|re|ve|ll|d|m)\b|\w+|\S"), "an underscore is a mark, a token by itself"),
     ],
     course=[my_tokenize, functools.partial(reviews.tokenize), text_checks.rules()],
 )
