@@ -137,8 +137,9 @@ def _given_states(initial, states, shifted):
 
 def lstm_backward_variant(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh, mistake=None):
     """BPTT over the right step backward, right (no ``mistake``) or with one typical mistake of the loop."""
-    seq, shifted = x.shape[1], mistake != "h_t for h_prev"
-    h_prev, c_prev = _given_states(h_0, gates["h"], shifted), _given_states(c_0, gates["c"], shifted)
+    seq, h_shifted = x.shape[1], mistake != "h_t for h_prev"
+    c_shifted = h_shifted and mistake != "c_t for c_prev"
+    h_prev, c_prev = _given_states(h_0, gates["h"], h_shifted), _given_states(c_0, gates["c"], c_shifted)
     if mistake == "d_h_n ignored":
         dh = 0 * d_h_n
     else:
@@ -273,6 +274,7 @@ BPTT_MISTAKE_MESSAGES = {  # {the `mistake` of lstm_backward_variant: its messag
     "d_c_n ignored": "You left out d_c_n: the last step's c is c_n, so dc starts at d_c_n.",
     "h_t for h_prev": "Off by one step: step t was given h_{t-1} and c_{t-1} (h_0 and c_0 at t = 0), not "
                       "gates['h'][:, t] and gates['c'][:, t].",
+    "c_t for c_prev": "Off by one step for c: step t was given c_{t-1} (c_0 at t = 0), not gates['c'][:, t].",
     "forward in time": "Walk backwards, from t = seq - 1 down to 0: the gradient flows from the last step to the "
                        "first.",
     "sign": "Wrong sign: every gradient enters with a plus; nothing is negated.",
@@ -338,7 +340,9 @@ def _clip_case(number, grads, max_norm):
     """Case ``number``: clip ``grads`` to ``max_norm``."""
     label = f"Case {number} ({len(grads)} arrays, total norm {_total(grads):.4g}, max_norm {max_norm:g})"
     outputs = [(f"array {k}", f"grads[{k}], multiplied by one number", None) for k in range(len(grads))]
-    return Case(label, (grads, max_norm), clipped(grads, max_norm), outputs, "Return one array per array of grads.")
+    hint = ("grads holds arrays of different shapes: np.linalg.norm(grads) cannot stack them, so add up each array's "
+            "squares. Return one array per array of grads.")
+    return Case(label, (grads, max_norm), clipped(grads, max_norm), outputs, hint)
 
 
 @check("Gradient clipping by norm", refuse=(numpy_lstm.clip_by_norm, clipped, *(answer for _, answer in CLIP_MISTAKES)),

@@ -108,7 +108,7 @@ def bptt_answer(d_output, d_h_n, d_c_n, x, h_0, c_0, gates, w_ih, w_hh, mistake=
     dh, dc = d_h_n, d_c_n
     for t in range(seq) if mistake == "forward" else reversed(range(seq)):
         h_prev = gates["h"][:, t] if mistake == "h_t" else h_0 if t == 0 else gates["h"][:, t - 1]
-        c_prev = gates["c"][:, t] if mistake == "h_t" else c_0 if t == 0 else gates["c"][:, t - 1]
+        c_prev = gates["c"][:, t] if mistake in ("h_t", "c_t") else c_0 if t == 0 else gates["c"][:, t - 1]
         step = numpy_lstm.GateValues(*(gates[name][:, t] for name in "ifgoch"))
         dh_in = {"no output": dh, "dh not carried": d_output[:, t] + (d_h_n if t == seq - 1 else 0)}.get(mistake, dh + d_output[:, t])
         dc_in = {"dc not carried": d_c_n, "dc zero": d_c_n if t == seq - 1 else 0 * dc}.get(mistake, dc)
@@ -244,7 +244,8 @@ ANSWERS = [
             (with_mistake(bptt_answer, "dc zero"), "the steps before the last got dc = 0"),
             (with_mistake(bptt_answer, "no output"), "You left out d_output"),
             (with_mistake(bptt_answer, "dh not carried"), "You did not carry dh back"),
-            (with_mistake(bptt_answer, "h_t"), "Off by one step"),
+            (with_mistake(bptt_answer, "h_t"), "Off by one step: step t was given h_{t-1} and c_{t-1}"),
+            (with_mistake(bptt_answer, "c_t"), "Off by one step for c"),
             (with_mistake(bptt_answer, "forward"), "Walk backwards"),
             (lambda *a: tuple(-g for g in bptt_answer(*a)), "every gradient enters with a plus"),
             (replaced(bptt_answer, 4, lambda dw, d_output, *a: dw / d_output.shape[1]), "You averaged over time"),
@@ -281,6 +282,7 @@ ANSWERS = [
             (lambda grads, m: [torch.tensor(g) for g in clip_solution(grads, m)], "got a torch tensor"),
             (clip_in_place, "changed its argument `grads` in place"),
             (clip_by_the_largest_element, "You measured the largest element"),
+            (lambda grads, max_norm: [grad * min(1.0, max_norm / np.linalg.norm(grads)) for grad in grads], "np.linalg.norm(grads) cannot stack them"),
         ],
         course=[numpy_lstm.clip_by_norm, lambda grads, max_norm: numpy_lstm.clip_by_norm(grads, max_norm), backprop.clipped],
     ),
