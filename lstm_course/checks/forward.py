@@ -128,13 +128,10 @@ class _InputProjections(torch.overrides.TorchFunctionMode):
 
 def _random_weights(layers, input_size, hidden, requires_grad):
     """Each layer's ``(w_ih, w_hh, b_ih, b_hh)`` in float64, drawn from the current random state."""
-    weights = []
-    for layer in range(layers):
-        inputs = hidden if layer else input_size
-        shapes = ((4 * hidden, inputs), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,))
-        weights.append(tuple((0.5 * torch.randn(*shape, dtype=torch.float64)).requires_grad_(requires_grad)
-                             for shape in shapes))
-    return weights
+    shapes = [((4 * hidden, hidden if layer else input_size), (4 * hidden, hidden), (4 * hidden,), (4 * hidden,))
+              for layer in range(layers)]
+    return [tuple((0.5 * torch.randn(*shape, dtype=torch.float64)).requires_grad_(requires_grad) for shape in layer)
+            for layer in shapes]
 
 
 def _run(function, signature, sizes, outcome, hint, shape_hint=SHAPES, first=0):

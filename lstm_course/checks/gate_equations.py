@@ -94,11 +94,6 @@ def order_mistakes(w):
         yield message, np.concatenate([blocks[gate] for gate in order])
 
 
-def _rows_moved(got, w):
-    """True when ``got`` holds the values of ``w``'s columns, each in another order: rows moved, none changed."""
-    return same(np.sort(got.reshape(len(w), -1), axis=0), np.sort(w.reshape(len(w), -1), axis=0))
-
-
 @check("to_pytorch_order: f, i, g, o rows into i, f, g, o", refuse=(to_ifgo,),
        instead="Move the blocks of rows yourself.")
 def check_to_pytorch_order(to_pytorch_order):
@@ -112,7 +107,8 @@ def check_to_pytorch_order(to_pytorch_order):
             if got.shape != w.shape:
                 raise Mistake(f"The result should have the shape of w, {w.shape}, got {got.shape}: reorder the rows; "
                               "don't drop, add or transpose any.")
-            if _rows_moved(got, w):
+            columns = (np.sort(values.reshape(len(w), -1), axis=0) for values in (got, w))
+            if same(*columns):  # each column holds w's values in another order: rows moved, none changed
                 hint = f"Move whole blocks of hidden_size = {hidden_size} rows (w.shape[0] // 4), not single rows."
             else:
                 hint = "Copy the rows as they are; only their order changes."

@@ -216,10 +216,8 @@ def _outputs(count_to_seven, inputs):
 
 def _fits(printed, inputs, got, revealed):
     """True when ``printed(inputs, scale)`` gives the revealed outputs ``got`` at some scale from 0.001 to 1."""
-    for scale in np.geomspace(1e-3, 1, 400):
-        if np.abs(printed(inputs, scale)[revealed] - got[revealed]).max() <= COUNT_TOLERANCE / 2:
-            return True
-    return False
+    misses = (np.abs(printed(inputs, scale)[revealed] - got[revealed]).max() for scale in np.geomspace(1e-3, 1, 400))
+    return any(miss <= COUNT_TOLERANCE / 2 for miss in misses)
 
 
 def _count_mistake(inputs, got, expected):

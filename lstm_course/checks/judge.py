@@ -224,12 +224,6 @@ def refusing(refuse):
         sys.setprofile(previous)
 
 
-def _refused_message(function, names, instead):
-    whose = "the course's own" if names[0].startswith("lstm_course") else "PyTorch's own"
-    return (f"Your `{_name(function)}` calls `{names[0]}`: that is {whose} version of what this exercise asks you to "
-            f"write, so the check cannot tell what you wrote. {instead}")
-
-
 # ----------------------------------------------------------------------------- the call
 def _mapped(value, leaf):
     """``value`` with each array and tensor replaced by ``leaf(it)``, through tuples, NamedTuples, lists and dicts."""
@@ -347,7 +341,9 @@ def call(function, *args, signature="", shape_hint="", error_hints=None, require
             result, error = None, raised
     refused = [name for name in seen if name not in required]
     if refused:
-        raise Mistake(_refused_message(function, refused, instead))
+        whose = "the course's own" if refused[0].startswith("lstm_course") else "PyTorch's own"
+        raise Mistake(f"Your `{_name(function)}` calls `{refused[0]}`: that is {whose} version of what this exercise "
+                      f"asks you to write, so the check cannot tell what you wrote. {instead}")
     if error is not None:
         raise Mistake(describe_error(function, error, bound, shape_hint, error_hints))
     changed = _changed_in_place(bound, originals)
