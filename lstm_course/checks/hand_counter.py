@@ -9,7 +9,6 @@ from collections import namedtuple
 from itertools import permutations
 
 import numpy as np
-
 import torch
 
 from lstm_course import counter, numpy_lstm
